@@ -1,0 +1,1 @@
+"""The ``edgemef`` command line: one module per sub-command, wired together in :mod:`edgemef.cli.main`."""

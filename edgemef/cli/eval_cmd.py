@@ -1,0 +1,69 @@
+"""``edgemef eval``: score a fusion model on a dataset of brackets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from edgemef.cli.common import add_max_pixels_argument, add_model_argument
+from edgemef.data.datasets import EXPOSURE_CHOICES, LAYOUTS, find_scenes
+from edgemef.errors import ImageWriteError
+from edgemef.evaluate import evaluate, format_report
+from edgemef.io import atomic_write_bytes
+from edgemef.models import create_model, get_model_spec
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "eval",
+        help="score a model on a dataset (PSNR/SSIM against references, MEF-SSIM)",
+        description=(
+            "Fuse every scene of a dataset and print a per-scene and mean table of PSNR and SSIM "
+            "against the reference image (when the dataset has one, e.g. SICE's gt.jpg) and the "
+            "no-reference MEF-SSIM (Ma, Zeng, Wang 2015) against the fused exposures."
+        ),
+        epilog="example: edgemef eval --dataset ../shared/data/sice --model mertens --exposures 3",
+    )
+    parser.add_argument(
+        "--dataset", required=True, type=Path, help="dataset folder (one sub-folder per scene)"
+    )
+    add_model_argument(parser, "mertens")
+    parser.add_argument(
+        "--exposures",
+        choices=EXPOSURE_CHOICES,
+        default=None,
+        help="frames to fuse per scene: 2 = darkest+brightest, 3 = darkest+middle+brightest, all "
+        "(default: 3 where a scene has 3 or more, else all)",
+    )
+    parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="dataset layout (default: auto)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N scenes")
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON"
+    )
+    add_max_pixels_argument(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    get_model_spec(args.model)  # an unknown name fails before any work
+    if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
+        raise ImageWriteError(f"{args.json}: output folder {args.json.parent} does not exist")
+    scenes = find_scenes(args.dataset, args.layout)
+    if args.limit is not None:
+        scenes = scenes[: max(args.limit, 0)]
+    model = create_model(args.model)
+    report = evaluate(
+        model,
+        scenes,
+        dataset=str(args.dataset),
+        exposures=args.exposures,
+        max_pixels=args.max_pixels,
+        progress=sys.stderr.isatty(),
+    )
+    print(format_report(report))
+    if args.json is not None:
+        atomic_write_bytes(args.json, (json.dumps(report.to_dict(), indent=2) + "\n").encode())
+        print(f"wrote {args.json}")
+    return 0

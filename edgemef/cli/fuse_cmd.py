@@ -1,0 +1,83 @@
+"""``edgemef fuse``: fuse one exposure bracket into one image."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from edgemef.cli.common import add_max_pixels_argument, add_model_argument
+from edgemef.errors import BracketError, ImageWriteError
+from edgemef.io import expand_sources, read_bracket, write_image
+from edgemef.io.write import WRITABLE
+from edgemef.models import create_model, get_model_spec
+
+DEFAULT_MODEL = "mertens"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fuse",
+        help="fuse an exposure bracket into one image",
+        description=(
+            "Fuse 2 or more exposures of one scene into one well-exposed image. Inputs are JPEG, PNG "
+            "or TIFF (8 or 16 bit, colour or grey) files, folders or glob patterns; they are ordered "
+            "darkest to brightest by EXIF exposure when every file has it, else by mean brightness."
+        ),
+        epilog="example: edgemef fuse dark.jpg mid.jpg bright.jpg -o fused.jpg",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="exposure files, folders or glob patterns")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        help=f"fused image to write ({', '.join(sorted(WRITABLE))}); written atomically",
+    )
+    add_model_argument(parser, DEFAULT_MODEL)
+    parser.add_argument(
+        "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
+    )
+    add_max_pixels_argument(parser)
+    parser.set_defaults(run=run)
+
+
+def _check_output(output: Path, inputs: list[Path]) -> None:
+    """Fail before any work if the output cannot be written or would overwrite an input."""
+    if output.suffix.lower() not in WRITABLE:
+        raise ImageWriteError(
+            f"{output}: cannot write '{output.suffix or '(no extension)'}' files; "
+            f"use one of {', '.join(sorted(WRITABLE))}"
+        )
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageWriteError(f"{output}: output folder {folder} does not exist")
+    if output.exists() and any(output.resolve() == p.resolve() for p in inputs):
+        raise ImageWriteError(f"{output}: is one of the inputs; refusing to overwrite it")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.quality <= 100:
+        raise ImageWriteError(f"--quality must be between 1 and 100, got {args.quality}")
+    spec = get_model_spec(args.model)
+    paths = expand_sources(args.inputs)
+    _check_output(args.output, paths)
+    bracket = read_bracket(paths, max_pixels=args.max_pixels)
+    if len(bracket) < spec.min_exposures or (spec.max_exposures and len(bracket) > spec.max_exposures):
+        most = spec.max_exposures or "any number of"
+        raise BracketError(
+            f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {len(bracket)}"
+        )
+    model = create_model(args.model)
+    start = time.perf_counter()
+    fused = model.fuse(bracket.frames)
+    elapsed_ms = (time.perf_counter() - start) * 1000.0
+    write_image(args.output, fused, jpeg_quality=args.quality)
+    order = " < ".join(p.name if p else "?" for p in bracket.paths)
+    width, height = bracket.size
+    print(
+        f"fused {len(bracket)} exposures {width}x{height} "
+        f"(darkest to brightest by {bracket.ordered_by}: {order}) "
+        f"with {model.name} in {elapsed_ms:.0f} ms -> {args.output}"
+    )
+    return 0

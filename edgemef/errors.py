@@ -1,0 +1,38 @@
+"""The one exception hierarchy of edgemef.
+
+Every error a user can cause (bad files, wrong arguments, wrong model files) is an
+:class:`EdgemefError`. The CLI turns these into one line on stderr and a non-zero exit
+code; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class EdgemefError(Exception):
+    """Base class of every user-facing edgemef error."""
+
+    exit_code = 2
+
+
+class BracketError(EdgemefError):
+    """A set of exposures cannot be fused as given (too few frames, sizes differ, ...)."""
+
+
+class ImageReadError(EdgemefError):
+    """A file could not be read as an image (missing, not an image, corrupt or truncated)."""
+
+
+class ImageTooLargeError(EdgemefError):
+    """An image exceeds the pixel-count guard; pass a larger ``max_pixels`` to allow it."""
+
+
+class ImageWriteError(EdgemefError):
+    """An output image could not be written (bad extension, unwritable folder, ...)."""
+
+
+class DatasetError(EdgemefError):
+    """A dataset folder does not have the expected layout."""
+
+
+class UnknownModelError(EdgemefError):
+    """A model name is not in the registry."""

@@ -1,0 +1,205 @@
+"""Exposure brackets: gather files, read them, check they belong together, order them.
+
+The darkest-to-brightest order is decided here and nowhere else (:func:`order_by_exposure`).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgemef.errors import BracketError, ImageReadError
+from edgemef.io.exif import ExposureInfo
+from edgemef.io.read import DEFAULT_MAX_PIXELS, read_image
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """An exposure bracket ready to fuse.
+
+    Attributes:
+        frames: uint8 RGB, N x H x W x 3, ordered darkest to brightest.
+        paths: the file of each frame (``None`` for frames made in memory), in the same order.
+        exposures: EXIF exposure settings of each frame, in the same order.
+        ordered_by: "exif" (exposure time x gain / aperture^2) or "luminance" (mean luma), or "given".
+    """
+
+    frames: np.ndarray
+    paths: tuple[Path | None, ...]
+    exposures: tuple[ExposureInfo, ...]
+    ordered_by: str
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of every frame."""
+        return self.frames.shape[2], self.frames.shape[1]
+
+    def __len__(self) -> int:
+        return self.frames.shape[0]
+
+    def select(self, indices: Sequence[int]) -> Bracket:
+        """A bracket of the frames at ``indices`` (which must keep the dark-to-bright order)."""
+        indices = list(indices)
+        if sorted(indices) != indices or len(set(indices)) != len(indices):
+            raise ValueError(f"indices must be strictly increasing, got {indices}")
+        return Bracket(
+            frames=self.frames[indices],
+            paths=tuple(self.paths[i] for i in indices),
+            exposures=tuple(self.exposures[i] for i in indices),
+            ordered_by=self.ordered_by,
+        )
+
+
+def check_bracket_array(frames: np.ndarray, *, min_frames: int = 2) -> None:
+    """Raise :class:`BracketError` unless ``frames`` is N x H x W x 3 uint8 with N >= ``min_frames``."""
+    if not isinstance(frames, np.ndarray):
+        raise BracketError(f"a bracket must be a numpy array, got {type(frames).__name__}")
+    if frames.ndim != 4 or frames.shape[3] != 3:
+        raise BracketError(f"a bracket must be N x H x W x 3 (RGB), got shape {frames.shape}")
+    if frames.dtype != np.uint8:
+        raise BracketError(f"a bracket must hold uint8 pixels, got {frames.dtype}")
+    if frames.shape[0] < min_frames:
+        raise BracketError(f"fusion needs at least {min_frames} exposures, got {frames.shape[0]}")
+    if frames.shape[1] == 0 or frames.shape[2] == 0:
+        raise BracketError(f"a bracket must not be empty, got shape {frames.shape}")
+
+
+def relative_exposure(info: ExposureInfo, *, use_iso: bool, use_aperture: bool) -> float | None:
+    """Light gathered relative to other frames: time x ISO / f-number^2 (factors as requested)."""
+    if info.exposure_time is None:
+        return None
+    value = info.exposure_time
+    if use_iso and info.iso is not None:
+        value *= info.iso / 100.0
+    if use_aperture and info.f_number is not None:
+        value /= info.f_number**2
+    return value
+
+
+def mean_luminance(frame: np.ndarray) -> float:
+    """Mean Rec.601 luma of an H x W x 3 uint8 frame (subsampled 4x each way; fast and order-preserving)."""
+    return float((frame[::4, ::4].astype(np.float32) @ _LUMA).mean())
+
+
+def order_by_exposure(frames: np.ndarray, exposures: Sequence[ExposureInfo]) -> tuple[list[int], str]:
+    """Decide the darkest-to-brightest order of a bracket.
+
+    EXIF exposure (time x ISO gain / f-number^2, each factor used only when every frame has it) is
+    used when every frame has an exposure time and the values are all different; otherwise the
+    mean luminance of the pixels decides.
+
+    Returns:
+        The permutation (indices into ``frames``) and "exif" or "luminance".
+    """
+    if exposures and all(e.exposure_time is not None for e in exposures):
+        use_iso = all(e.iso is not None for e in exposures)
+        use_aperture = all(e.f_number is not None for e in exposures)
+        values = [relative_exposure(e, use_iso=use_iso, use_aperture=use_aperture) for e in exposures]
+        if len(set(values)) == len(values):
+            return sorted(range(len(values)), key=lambda i: values[i]), "exif"
+    luminance = [mean_luminance(frame) for frame in frames]
+    return sorted(range(len(luminance)), key=lambda i: luminance[i]), "luminance"
+
+
+def natural_key(path: Path) -> list[object]:
+    """Sort key that orders digit runs by value: ev2 before ev10."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def images_in_folder(folder: Path) -> list[Path]:
+    """Image files (by extension) directly inside ``folder``, in natural order (ev2 before ev10)."""
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    return sorted(files, key=natural_key)
+
+
+def expand_sources(sources: Sequence[str | Path]) -> list[Path]:
+    """Turn files, folders and glob patterns into a list of image files.
+
+    A folder contributes the image files directly inside it; a pattern such as ``shots/*.jpg``
+    contributes its matches in natural order.
+
+    Raises:
+        ImageReadError: a path that does not exist, a pattern or folder with no images.
+        BracketError: the same file given twice.
+    """
+    paths: list[Path] = []
+    for source in sources:
+        source_path = Path(source)
+        if source_path.is_dir():
+            found = images_in_folder(source_path)
+            if not found:
+                raise ImageReadError(f"{source_path}: folder has no {'/'.join(IMAGE_EXTENSIONS)} files")
+            paths.extend(found)
+        elif source_path.exists():
+            paths.append(source_path)
+        elif any(ch in str(source) for ch in "*?["):
+            matches = sorted((Path(m) for m in glob.glob(str(source))), key=natural_key)
+            matches = [m for m in matches if m.is_file()]
+            if not matches:
+                raise ImageReadError(f"{source}: pattern matched no files")
+            paths.extend(matches)
+        else:
+            raise ImageReadError(f"{source}: no such file")
+    seen: set[Path] = set()
+    for path in paths:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise BracketError(f"{path}: given twice; each exposure must be a different file")
+        seen.add(resolved)
+    return paths
+
+
+def read_bracket(
+    sources: Sequence[str | Path] | str | Path,
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    min_frames: int = 2,
+) -> Bracket:
+    """Read 2..N exposures from files, a folder or glob patterns, check and order them.
+
+    Args:
+        sources: image files, folders or patterns (one string or path is taken as a single source).
+        max_pixels: per-frame pixel-count guard (``None`` disables it).
+        min_frames: the fewest frames accepted.
+
+    Returns:
+        A :class:`Bracket`, darkest frame first.
+
+    Raises:
+        BracketError: too few frames, frames of different sizes (the message names each file and size).
+        ImageReadError, ImageTooLargeError: a file cannot be read, or is over the pixel guard.
+    """
+    if isinstance(sources, (str, Path)):
+        sources = [sources]
+    paths = expand_sources(sources)
+    if len(paths) < min_frames:
+        given = ", ".join(str(p) for p in paths) or "nothing"
+        raise BracketError(f"fusion needs at least {min_frames} exposures, got {len(paths)} ({given})")
+    # Decoders release the GIL: frames decode in parallel, one thread per core.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+        loaded = list(pool.map(lambda path: read_image(path, max_pixels=max_pixels), paths))
+    shapes = {image.pixels.shape for image in loaded}
+    if len(shapes) > 1:
+        sizes = ", ".join(f"{i.path} is {i.pixels.shape[1]}x{i.pixels.shape[0]}" for i in loaded)
+        raise BracketError(
+            f"exposures differ in size: {sizes}; all frames of a bracket must be the same size"
+        )
+    frames = np.stack([image.pixels for image in loaded])
+    exposures = [image.exposure for image in loaded]
+    order, method = order_by_exposure(frames, exposures)
+    return Bracket(
+        frames=frames[order] if order != sorted(order) else frames,
+        paths=tuple(loaded[i].path for i in order),
+        exposures=tuple(exposures[i] for i in order),
+        ordered_by=method,
+    )

@@ -1,0 +1,88 @@
+"""Write images atomically: encode in memory, write a temporary file beside the target, rename.
+
+A failed or interrupted write never leaves a partial output file, and never clobbers an existing
+one with garbage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgemef.errors import ImageWriteError
+
+#: Output formats by extension, and the sample types each takes.
+WRITABLE = {
+    ".jpg": (np.uint8,),
+    ".jpeg": (np.uint8,),
+    ".png": (np.uint8, np.uint16),
+    ".tif": (np.uint8, np.uint16),
+    ".tiff": (np.uint8, np.uint16),
+}
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageWriteError(f"{path}: output folder {folder} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ImageWriteError(f"{path}: cannot write to {folder} ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise ImageWriteError(f"{path}: write failed ({exc.strerror or exc})") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+
+
+def encode_image(image: np.ndarray, extension: str, *, jpeg_quality: int = 95) -> bytes:
+    """Encode an RGB (H x W x 3) or grey (H x W) uint8/uint16 image for ``extension``."""
+    extension = extension.lower()
+    if extension not in WRITABLE:
+        raise ImageWriteError(
+            f"cannot write '{extension or '(no extension)'}' files; use one of {', '.join(sorted(WRITABLE))}"
+        )
+    if image.dtype not in WRITABLE[extension]:
+        allowed = " or ".join(np.dtype(t).name for t in WRITABLE[extension])
+        raise ImageWriteError(f"{extension} files take {allowed} pixels, not {image.dtype}")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or image.size == 0:
+        raise ImageWriteError(f"expected an H x W x 3 RGB or H x W grey image, got shape {image.shape}")
+    pixels = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
+    params: list[int] = []
+    if extension in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
+    ok, buffer = cv2.imencode(extension, pixels, params)
+    if not ok:
+        raise ImageWriteError(f"OpenCV could not encode a {image.shape} {image.dtype} image as {extension}")
+    return buffer.tobytes()
+
+
+def write_image(path: str | Path, image: np.ndarray, *, jpeg_quality: int = 95) -> Path:
+    """Write ``image`` (uint8 RGB H x W x 3; uint16 for PNG/TIFF) to ``path`` atomically.
+
+    The format follows the extension: .jpg/.jpeg (8-bit), .png and .tif/.tiff (8- or 16-bit).
+
+    Raises:
+        ImageWriteError: unknown extension, wrong pixel type, missing or unwritable folder.
+    """
+    path = Path(path)
+    atomic_write_bytes(path, encode_image(image, path.suffix, jpeg_quality=jpeg_quality))
+    return path

@@ -1,0 +1,57 @@
+"""Shared fixtures: synthetic brackets written to disk, and the optional ../shared/data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data, skipping the test with a reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} not present: real-data tests need ../shared/data beside the repo")
+    return path
+
+
+def textured_scene(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
+    """A deterministic uint8 RGB scene with gradients, edges and texture (no data files needed)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = 0.5 + 0.35 * np.sin(x / 5.0) * np.cos(y / 7.0)
+    ramp = x / max(width - 1, 1)
+    image = np.stack([base * (0.6 + 0.4 * ramp), base, base * (1.0 - 0.4 * ramp)], axis=2)
+    image += rng.normal(0.0, 0.02, image.shape).astype(np.float32)
+    return (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def exposure_bracket(scene: np.ndarray, gains: tuple[float, ...] = (0.25, 1.0, 4.0)) -> np.ndarray:
+    """A simple bracket: the scene's linear light scaled by each gain, clipped, back to sRGB-ish gamma."""
+    linear = (scene.astype(np.float32) / 255.0) ** 2.2
+    frames = [np.clip(linear * g, 0, 1) ** (1 / 2.2) for g in gains]
+    return (np.stack(frames) * 255 + 0.5).astype(np.uint8)
+
+
+@pytest.fixture
+def scene() -> np.ndarray:
+    return textured_scene()
+
+
+@pytest.fixture
+def bracket_files(tmp_path: Path, scene: np.ndarray) -> list[Path]:
+    """Three PNG exposures of one scene, named so that file order is NOT exposure order."""
+    import cv2
+
+    frames = exposure_bracket(scene)
+    names = ["b_middle.png", "c_dark.png", "a_bright.png"]
+    order = [1, 0, 2]
+    paths = []
+    for name, index in zip(names, order, strict=True):
+        path = tmp_path / name
+        cv2.imwrite(str(path), cv2.cvtColor(frames[index], cv2.COLOR_RGB2BGR))
+        paths.append(path)
+    return paths

@@ -1,0 +1,190 @@
+"""The command line as a user meets it: round trips, one-line errors, no partial outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edgemef.cli.main import main
+from edgemef.io import read_image
+from tests.conftest import exposure_bracket, shared_data, textured_scene
+
+
+def run_cli(*args: str | Path) -> int:
+    return main([str(a) for a in args])
+
+
+def test_fuse_round_trip(
+    bracket_files: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "fused.jpg"
+    assert run_cli("fuse", *bracket_files, "-o", output) == 0
+    fused = read_image(output).pixels
+    assert fused.shape == read_image(bracket_files[0]).pixels.shape
+    out = capsys.readouterr().out
+    assert "fused 3 exposures" in out and "c_dark.png < b_middle.png < a_bright.png" in out
+    # The fused image is better exposed than the darkest and brightest frames.
+    assert 60 < fused.mean() < 200
+
+
+def test_fuse_folder_and_16bit_png_output(bracket_files: list[Path], tmp_path: Path) -> None:
+    output = tmp_path / "out" / "fused.png"
+    output.parent.mkdir()
+    assert run_cli("fuse", bracket_files[0].parent, "-o", output) == 0
+    assert read_image(output).pixels.dtype == np.uint8
+
+
+def test_mismatched_sizes_exit_nonzero_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    cv2.imwrite(str(a), textured_scene(48, 64))
+    cv2.imwrite(str(b), textured_scene(32, 64))
+    output = tmp_path / "out.jpg"
+    assert run_cli("fuse", a, b, "-o", output) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "a.jpg is 64x48" in err and "b.jpg is 64x32" in err
+    assert not output.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "b.jpg"]
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (lambda data: data[: len(data) // 2], "truncated JPEG"),
+        (lambda data: b"Dear diary, today I took three photos.\n", "not a supported image"),
+    ],
+)
+def test_bad_jpeg_inputs(bracket_files: list[Path], tmp_path: Path, capsys, corrupt, message: str) -> None:
+    bad = tmp_path / "bad.jpg"
+    cv2.imwrite(str(bad), textured_scene(120, 160))
+    bad.write_bytes(corrupt(bad.read_bytes()))
+    output = tmp_path / "out.jpg"
+    assert run_cli("fuse", bracket_files[0], bad, "-o", output) == 2
+    err = capsys.readouterr().err
+    assert message in err and "bad.jpg" in err and "Traceback" not in err
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "mertns"], "unknown model 'mertns'; choose one of: mertens"),
+        (["-o", "{tmp}/out.gif"], "cannot write '.gif'"),
+        (["-o", "{tmp}/missing/out.jpg"], "does not exist"),
+        (["-o", "{first}"], "is one of the inputs"),
+        (["--quality", "0"], "--quality must be between 1 and 100"),
+    ],
+)
+def test_fuse_argument_errors(bracket_files: list[Path], tmp_path: Path, capsys, args, message: str) -> None:
+    args = [a.format(tmp=tmp_path, first=bracket_files[0]) for a in args]
+    if "-o" not in args:
+        args += ["-o", str(tmp_path / "out.jpg")]
+    before = {p: p.read_bytes() for p in bracket_files}
+    assert run_cli("fuse", *bracket_files, *args) == 2
+    assert message in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in bracket_files} == before
+    assert not (tmp_path / "out.jpg").exists()
+
+
+def test_single_frame(bracket_files: list[Path], tmp_path: Path, capsys) -> None:
+    assert run_cli("fuse", bracket_files[0], "-o", tmp_path / "o.jpg") == 2
+    assert "at least 2 exposures, got 1" in capsys.readouterr().err
+
+
+def test_verbose_shows_traceback(bracket_files: list[Path], tmp_path: Path, capsys) -> None:
+    assert run_cli("-v", "fuse", bracket_files[0], "-o", tmp_path / "o.jpg") == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_models_lists_mertens(capsys) -> None:
+    assert run_cli("models") == 0
+    out = capsys.readouterr().out
+    assert "mertens" in out and "classical" in out
+
+
+def make_dataset(root: Path, scenes: int = 2, with_reference: bool = True) -> Path:
+    for index in range(scenes):
+        folder = root / f"scene{index + 1}"
+        folder.mkdir(parents=True)
+        scene = textured_scene(64, 96, seed=index)
+        for ev, frame in enumerate(exposure_bracket(scene, (0.1, 0.3, 1.0, 3.0, 8.0)), start=1):
+            cv2.imwrite(str(folder / f"ev{ev}.jpg"), frame[..., ::-1])
+        if with_reference:
+            cv2.imwrite(str(folder / "gt.jpg"), scene[..., ::-1])
+    return root
+
+
+def test_eval_table_and_json(tmp_path: Path, capsys) -> None:
+    dataset = make_dataset(tmp_path / "data")
+    report = tmp_path / "r.json"
+    assert (
+        run_cli("eval", "--dataset", dataset, "--model", "mertens", "--exposures", "3", "--json", report) == 0
+    )
+    out = capsys.readouterr().out
+    assert "scene1" in out and "scene2" in out and "mean" in out and "MEF-SSIM" in out
+    data = json.loads(report.read_text())
+    assert data["model"] == "mertens" and data["exposures"] == "3"
+    assert [r["n_exposures"] for r in data["results"]] == [3, 3]
+    assert all(0 < r["ssim"] <= 1 and 0 < r["mef_ssim"] <= 1 and r["psnr"] > 10 for r in data["results"])
+    assert data["mean"]["psnr"] == pytest.approx(np.mean([r["psnr"] for r in data["results"]]))
+
+
+def test_eval_without_reference_scores_mef_ssim_only(tmp_path: Path, capsys) -> None:
+    dataset = make_dataset(tmp_path / "data", scenes=1, with_reference=False)
+    assert run_cli("eval", "--dataset", dataset, "--exposures", "2") == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("scene1"))
+    assert line.split()[3:5] == ["-", "-"]
+
+
+def test_eval_errors(tmp_path: Path, capsys) -> None:
+    assert run_cli("eval", "--dataset", tmp_path / "nope") == 2
+    assert "dataset folder not found" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert run_cli("eval", "--dataset", tmp_path / "empty") == 2
+    assert "no scenes found" in capsys.readouterr().err
+
+
+def test_console_script_in_subprocess(bracket_files: list[Path], tmp_path: Path) -> None:
+    """``python -m edgemef`` as a separate process: exit codes and streams as a shell sees them."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    ok = subprocess.run(
+        [sys.executable, "-m", "edgemef", "fuse", *map(str, bracket_files), "-o", str(tmp_path / "f.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "f.png").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "edgemef", "fuse", str(bracket_files[0]), "-o", str(tmp_path / "g.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("edgemef fuse: error:") and not bad.stdout
+    helped = subprocess.run(
+        [sys.executable, "-m", "edgemef", "--help"], capture_output=True, text=True, env=env
+    )
+    assert helped.returncode == 0 and "fuse" in helped.stdout and "eval" in helped.stdout
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_eval_mertens_on_sice_reproduces_reference_figures(tmp_path: Path, capsys) -> None:
+    """The issue's acceptance figure: about 24.6 dB PSNR / 0.93 SSIM for Mertens on SICE (3 exposures)."""
+    sice = shared_data("sice")
+    report = tmp_path / "sice.json"
+    assert run_cli("eval", "--dataset", sice, "--model", "mertens", "--exposures", "3", "--json", report) == 0
+    mean = json.loads(report.read_text())["mean"]
+    assert mean["psnr"] == pytest.approx(24.6, abs=0.3)
+    assert mean["ssim"] == pytest.approx(0.93, abs=0.01)
+    assert 0.85 < mean["mef_ssim"] < 1.0
