@@ -1,0 +1,158 @@
+"""Training samples for fusion models: real SICE-layout brackets and synthetic ones, cropped and resized.
+
+Each sample mimics inference on a random crop: the model sees 128x128 thumbnails of the crop
+(made with OpenCV ``INTER_AREA``, exactly as the deploy side makes them) and its output is
+scored on the crop at ``loss_size`` against the reference. A global model (weights + LUT)
+scores the same at any resolution, so the loss resolution only trades speed for pixel count.
+
+Samples are a pure function of ``(seed, index)``, so runs are reproducible and several
+processes (DistributedDataParallel) can draw disjoint indices without sharing state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from edgemef.data import Scene, load_scene, random_camera_config, synthesize_camera_bracket
+from edgemef.data.synthesis import synthesize_gamma_bracket
+from edgemef.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """How training samples are drawn.
+
+    Attributes:
+        n_exposures: frames per sample (the model's input count).
+        thumbnail_size: side of the square thumbnails the model sees.
+        loss_size: side of the square crop the loss is computed on.
+        crop_scale: (min, max) side of the crop as a fraction of the image's shorter side.
+        synthetic_fraction: share of samples whose bracket is synthesised from the reference image
+            (half with the camera model, half with the paper's gamma model) instead of real frames.
+        max_side: scenes are downscaled once on load so that their longer side is at most this.
+    """
+
+    n_exposures: int = 3
+    thumbnail_size: int = 128
+    loss_size: int = 256
+    crop_scale: tuple[float, float] = (0.4, 1.0)
+    synthetic_fraction: float = 0.3
+    max_side: int = 1024
+
+
+def _downscale(image: np.ndarray, max_side: int) -> np.ndarray:
+    scale = max_side / max(image.shape[:2])
+    if scale >= 1:
+        return image
+    size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+@dataclass(frozen=True)
+class LoadedScene:
+    """A training scene in memory: all frames darkest first and the reference (uint8 RGB)."""
+
+    name: str
+    frames: np.ndarray
+    reference: np.ndarray
+
+
+def load_training_scenes(scenes: Sequence[Scene], max_side: int) -> list[LoadedScene]:
+    """Read every exposure and the reference of each scene, downscaled to ``max_side``."""
+    loaded = []
+    for scene in scenes:
+        if scene.reference is None:
+            raise DatasetError(f"scene {scene.name} has no reference image; training needs one (e.g. gt.jpg)")
+        bracket, reference = load_scene(scene, "all")
+        assert reference is not None
+        frames = np.stack([_downscale(f, max_side) for f in bracket.frames])
+        loaded.append(LoadedScene(scene.name, frames, _downscale(reference, max_side)))
+    return loaded
+
+
+def choose_exposures(n_available: int, n_wanted: int, rng: np.random.Generator) -> list[int]:
+    """A random dark-to-bright subset: darkest from the lower third, brightest from the upper third."""
+    if n_available < n_wanted:
+        raise DatasetError(f"a scene has {n_available} exposures, {n_wanted} needed")
+    if n_available == n_wanted:
+        return list(range(n_available))
+    third = max(1, n_available // 3)
+    low = int(rng.integers(0, third))
+    high = int(rng.integers(n_available - third, n_available))
+    if high - low + 1 < n_wanted:
+        low, high = 0, n_available - 1
+    middle = sorted(rng.choice(np.arange(low + 1, high), size=n_wanted - 2, replace=False).tolist())
+    return [low, *middle, high]
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 ``... x H x W x 3`` -> float32 ``... x 3 x H x W`` in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, -3))).float().div_(255.0)
+
+
+def make_thumbnails(frames: np.ndarray, size: int) -> np.ndarray:
+    """``N x H x W x 3`` uint8 -> ``N x size x size x 3`` uint8 by OpenCV INTER_AREA (as the deploy side)."""
+    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
+
+
+class BracketSamples(Dataset):
+    """Random crops of random exposure subsets, deterministic per index.
+
+    Items are dicts of float32 tensors in [0, 1] (sRGB-encoded values):
+    ``thumbnails`` (N x 3 x t x t), ``frames`` (N x 3 x s x s), ``target`` (3 x s x s).
+    """
+
+    def __init__(
+        self, scenes: Sequence[LoadedScene], config: SampleConfig, length: int, seed: int = 0
+    ) -> None:
+        if not scenes:
+            raise DatasetError("no training scenes")
+        self.scenes = list(scenes)
+        self.config = config
+        self.length = length
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _crop_box(self, height: int, width: int, rng: np.random.Generator) -> tuple[int, int, int, int]:
+        low, high = self.config.crop_scale
+        side = int(min(height, width) * rng.uniform(low, high))
+        side = max(side, 16)
+        top = int(rng.integers(0, height - side + 1))
+        left = int(rng.integers(0, width - side + 1))
+        return top, left, side, side
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, index])
+        config = self.config
+        scene = self.scenes[int(rng.integers(len(self.scenes)))]
+        top, left, h, w = self._crop_box(*scene.reference.shape[:2], rng)
+        reference = scene.reference[top : top + h, left : left + w]
+        if rng.random() < config.synthetic_fraction:
+            if rng.random() < 0.5:
+                camera = random_camera_config(rng, frame_counts=(config.n_exposures,))
+                frames = synthesize_camera_bracket(reference, camera, rng).frames
+            else:
+                frames = synthesize_gamma_bracket(reference, config.n_exposures, rng=rng)
+        else:
+            chosen = choose_exposures(len(scene.frames), config.n_exposures, rng)
+            frames = scene.frames[chosen, top : top + h, left : left + w]
+        if rng.random() < 0.5:  # horizontal flip
+            frames, reference = frames[:, :, ::-1], reference[:, ::-1]
+        thumbnails = make_thumbnails(frames, config.thumbnail_size)
+        loss_frames = make_thumbnails(frames, config.loss_size)
+        target = cv2.resize(
+            np.ascontiguousarray(reference), (config.loss_size,) * 2, interpolation=cv2.INTER_AREA
+        )
+        return {
+            "thumbnails": to_tensor(thumbnails),
+            "frames": to_tensor(loss_frames),
+            "target": to_tensor(target),
+        }
