@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from edgemef.errors import UnknownModelError
 from edgemef.io import DEFAULT_MAX_PIXELS
-from edgemef.models import list_models
+from edgemef.models import get_model_spec, list_models
 
 
 def add_model_argument(parser: argparse.ArgumentParser, default: str) -> None:
@@ -35,3 +37,37 @@ def add_max_pixels_argument(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"refuse frames over N pixels (default {DEFAULT_MAX_PIXELS:.0e}; 0 disables the guard)",
     )
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--grid`` and ``--weights``: options of the learned models."""
+    parser.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        metavar="S",
+        help="LUT grid size for lut-student/lut-teacher (editable mode: 8..128; default 33)",
+    )
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="weights from 'edgemef train' (default: shipped)",
+    )
+
+
+def model_options(args: argparse.Namespace) -> dict[str, object]:
+    """Keyword options for :func:`edgemef.models.create_model` from ``--grid``/``--weights``."""
+    spec = get_model_spec(args.model)
+    options: dict[str, object] = {}
+    for flag, value in (("grid", args.grid), ("weights", args.weights)):
+        if value is None:
+            continue
+        if spec.family != "lut-distill":
+            raise UnknownModelError(f"--{flag} applies to lut-student and lut-teacher, not {spec.name}")
+        options[flag] = value
+    grid = options.get("grid")
+    if grid is not None and not 8 <= int(grid) <= 128:  # type: ignore[call-overload]
+        raise UnknownModelError(f"--grid must be between 8 and 128, got {grid}")
+    return options

@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from edgemef.cli.common import add_max_pixels_argument, add_model_argument
+from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.data.datasets import EXPOSURE_CHOICES, LAYOUTS, find_scenes
 from edgemef.errors import ImageWriteError
 from edgemef.evaluate import evaluate, format_report
 from edgemef.io import atomic_write_bytes
-from edgemef.models import create_model, get_model_spec
+from edgemef.models import create_model
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--dataset", required=True, type=Path, help="dataset folder (one sub-folder per scene)"
     )
     add_model_argument(parser, "mertens")
+    add_model_options(parser)
     parser.add_argument(
         "--exposures",
         choices=EXPOSURE_CHOICES,
@@ -47,13 +48,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    get_model_spec(args.model)  # an unknown name fails before any work
+    options = model_options(args)  # an unknown name or a bad option fails before any work
     if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
         raise ImageWriteError(f"{args.json}: output folder {args.json.parent} does not exist")
     scenes = find_scenes(args.dataset, args.layout)
     if args.limit is not None:
         scenes = scenes[: max(args.limit, 0)]
-    model = create_model(args.model)
+    model = create_model(args.model, **options)
     report = evaluate(
         model,
         scenes,

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from edgemef.cli.common import add_max_pixels_argument, add_model_argument
+from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.errors import BracketError, ImageWriteError
 from edgemef.io import expand_sources, read_bracket, write_image
 from edgemef.io.write import WRITABLE
@@ -35,6 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help=f"fused image to write ({', '.join(sorted(WRITABLE))}); written atomically",
     )
     add_model_argument(parser, DEFAULT_MODEL)
+    add_model_options(parser)
     parser.add_argument(
         "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
     )
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         raise ImageWriteError(f"--quality must be between 1 and 100, got {args.quality}")
     spec = get_model_spec(args.model)
+    options = model_options(args)  # option mistakes fail before any work
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise BracketError(
             f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {len(bracket)}"
         )
-    model = create_model(args.model)
+    model = create_model(args.model, **options)
     start = time.perf_counter()
     fused = model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0

@@ -79,7 +79,9 @@ def find_scenes(root: str | Path, layout: str = "auto") -> list[Scene]:
         raise DatasetError(f"unknown dataset layout {layout!r}; choose one of: {', '.join(LAYOUTS)}")
     if not root.is_dir():
         raise DatasetError(f"{root}: dataset folder not found")
-    subfolders = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=natural_key)
+    subfolders = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=natural_key
+    )
     scenes = [s for s in (_scene_from_folder(f, layout) for f in subfolders) if s is not None]
     if not scenes:  # a plain folder of images is one scene
         single = _scene_from_folder(root, layout)

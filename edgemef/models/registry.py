@@ -108,3 +108,21 @@ register_model(
         target="edgemef.models.mertens:MertensFusion",
     )
 )
+register_model(
+    ModelSpec(
+        name="lut-student",
+        family="lut-distill",
+        summary="LUT-distill student: IW fusion weights + an implicit-network 3D LUT of any size (--grid)",
+        target="edgemef.models.lut_distill.fusion:lut_student",
+        needs_torch=True,
+    )
+)
+register_model(
+    ModelSpec(
+        name="lut-teacher",
+        family="lut-distill",
+        summary="LUT-distill teacher: basis LUTs refined by an implicit network, mixed by a U-Net",
+        target="edgemef.models.lut_distill.fusion:lut_teacher",
+        needs_torch=True,
+    )
+)

@@ -1,0 +1,91 @@
+"""LUT-distill behind the registry's :class:`~edgemef.models.registry.FusionModel` interface.
+
+The network runs in PyTorch on 128x128 thumbnails; the full-resolution weighted sum and LUT lookup run in
+the torch-free fast applier (:func:`edgemef.lut.fuse_and_apply`), as on a device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from edgemef.errors import BracketError
+from edgemef.io import check_bracket_array
+from edgemef.lut import fuse_and_apply
+from edgemef.models.lut_distill.weights import load_weights
+
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+
+
+def shipped_weights(model: str, n_exposures: int) -> Path:
+    """The weights file that ships with edgemef for ``model`` fusing ``n_exposures`` frames."""
+    return SHIPPED_WEIGHTS / f"{model}-{n_exposures}exp.safetensors"
+
+
+def thumbnails_cv2(frames: np.ndarray, size: int) -> np.ndarray:
+    """``N x H x W x 3`` uint8 -> ``1 x 3N x size x size`` float32 in [0, 1] by OpenCV INTER_AREA."""
+    small = [
+        cv2.resize(frame.astype(np.float32) / 255.0, (size, size), interpolation=cv2.INTER_AREA)
+        for frame in frames
+    ]
+    return np.ascontiguousarray(np.concatenate([s.transpose(2, 0, 1) for s in small])[None])
+
+
+class LutDistillFusion:
+    """Fuse with a LUT-distill student or teacher.
+
+    Args:
+        name: "lut-student" or "lut-teacher".
+        weights: a ``.safetensors`` file from ``edgemef train``; default: the shipped weights.
+        grid: LUT size (the student's editable mode: any of 8..128; default 33).
+    """
+
+    def __init__(self, name: str = "lut-student", weights: str | Path | None = None, grid: int = 33) -> None:
+        self.name = name
+        self.grid = grid
+        self._weights = Path(weights) if weights is not None else None
+        self._models: dict[int, torch.nn.Module] = {}
+
+    def _model(self, n_exposures: int) -> torch.nn.Module:
+        if n_exposures not in self._models:
+            path = self._weights or shipped_weights(self.name, n_exposures)
+            if self._weights is None and not path.exists():
+                available = sorted(p.name for p in SHIPPED_WEIGHTS.glob(f"{self.name}-*exp.safetensors"))
+                raise BracketError(
+                    f"{self.name} has no shipped weights for {n_exposures} exposures "
+                    f"(shipped: {', '.join(available) or 'none'}); use --model mertens for this bracket"
+                )
+            model = load_weights(path, expected=self.name)
+            if model.config.n_exposures != n_exposures:
+                raise BracketError(
+                    f"{path.name} fuses {model.config.n_exposures} exposures, the bracket has {n_exposures}"
+                )
+            self._models[n_exposures] = model
+        return self._models[n_exposures]
+
+    def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
+        check_bracket_array(frames)
+        model = self._model(len(frames))
+        thumbs = torch.from_numpy(thumbnails_cv2(frames, model.config.thumbnail_size))
+        with torch.inference_mode():
+            weights, lut = model(thumbs, self.grid)
+        return weights[0].numpy().astype(np.float32), np.ascontiguousarray(lut[0].numpy(), dtype=np.float32)
+
+    def fuse(self, frames: np.ndarray) -> np.ndarray:
+        """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""
+        weights, lut = self.predict(frames)
+        return fuse_and_apply(frames, weights, lut)
+
+
+def lut_student(weights: str | Path | None = None, grid: int = 33) -> LutDistillFusion:
+    """The registry's factory of ``lut-student``."""
+    return LutDistillFusion("lut-student", weights, grid)
+
+
+def lut_teacher(weights: str | Path | None = None, grid: int = 33) -> LutDistillFusion:
+    """The registry's factory of ``lut-teacher``."""
+    return LutDistillFusion("lut-teacher", weights, grid)
