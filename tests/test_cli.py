@@ -77,7 +77,7 @@ def test_bad_jpeg_inputs(bracket_files: list[Path], tmp_path: Path, capsys, corr
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "mertns"], "unknown model 'mertns'; choose one of: mertens"),
+        (["--model", "mertns"], "unknown model 'mertns'; choose one of: lut-student, lut-teacher, mertens"),
         (["-o", "{tmp}/out.gif"], "cannot write '.gif'"),
         (["-o", "{tmp}/missing/out.jpg"], "does not exist"),
         (["-o", "{first}"], "is one of the inputs"),
@@ -188,3 +188,16 @@ def test_eval_mertens_on_sice_reproduces_reference_figures(tmp_path: Path, capsy
     assert mean["psnr"] == pytest.approx(24.6, abs=0.3)
     assert mean["ssim"] == pytest.approx(0.93, abs=0.01)
     assert 0.85 < mean["mef_ssim"] < 1.0
+
+
+def test_default_model_without_torch_falls_back_to_mertens(bracket_files: list[Path], tmp_path: Path) -> None:
+    """A deploy-side install (no torch) fuses with Mertens by default and says why."""
+    code = (
+        "import sys; sys.modules['torch'] = None; from edgemef.cli.main import main; "
+        f"raise SystemExit(main(['fuse', *{[str(p) for p in bracket_files]!r}, '-o', {str(tmp_path / 'f.jpg')!r}]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "note: fusing with mertens: lut-student needs PyTorch" in result.stderr
+    assert "with mertens" in result.stdout and (tmp_path / "f.jpg").exists()

@@ -10,11 +10,12 @@ from edgemef.io import DEFAULT_MAX_PIXELS
 from edgemef.models import get_model_spec, list_models
 
 
-def add_model_argument(parser: argparse.ArgumentParser, default: str) -> None:
-    """``--model NAME``, listing the registered names in the help."""
+def add_model_argument(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """``--model NAME``, listing the registered names in the help (``None``: the command chooses)."""
     names = ", ".join(spec.name for spec in list_models())
+    shown = default or "lut-student where it can run (PyTorch installed, weights shipped), else mertens"
     parser.add_argument(
-        "-m", "--model", default=default, help=f"fusion model (default: {default}; one of: {names})"
+        "-m", "--model", default=default, help=f"fusion model (default: {shown}; one of: {names})"
     )
 
 

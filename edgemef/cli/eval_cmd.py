@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.data.datasets import EXPOSURE_CHOICES, LAYOUTS, find_scenes
-from edgemef.errors import ImageWriteError
+from edgemef.errors import DatasetError, ImageWriteError
 from edgemef.evaluate import evaluate, format_report
 from edgemef.io import atomic_write_bytes
 from edgemef.models import create_model
@@ -39,6 +39,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(default: 3 where a scene has 3 or more, else all)",
     )
     parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="dataset layout (default: auto)")
+    parser.add_argument(
+        "--scenes",
+        default=None,
+        metavar="A,B",
+        help="only these comma-separated scenes (e.g. the held-out ones)",
+    )
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N scenes")
     parser.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON"
@@ -52,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
         raise ImageWriteError(f"{args.json}: output folder {args.json.parent} does not exist")
     scenes = find_scenes(args.dataset, args.layout)
+    if args.scenes:
+        wanted = [name for name in args.scenes.split(",") if name]
+        missing = sorted(set(wanted) - {scene.name for scene in scenes})
+        if missing:
+            raise DatasetError(f"scene(s) {', '.join(missing)} not in {args.dataset}")
+        scenes = [scene for scene in scenes if scene.name in wanted]
     if args.limit is not None:
         scenes = scenes[: max(args.limit, 0)]
     model = create_model(args.model, **options)

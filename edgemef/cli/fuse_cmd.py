@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -11,8 +12,24 @@ from edgemef.errors import BracketError, ImageWriteError
 from edgemef.io import expand_sources, read_bracket, write_image
 from edgemef.io.write import WRITABLE
 from edgemef.models import create_model, get_model_spec
+from edgemef.models.registry import torch_available
+from edgemef.weights import shipped_exposure_counts, shipped_weights
 
-DEFAULT_MODEL = "mertens"
+DEFAULT_MODEL = "lut-student"
+FALLBACK_MODEL = "mertens"
+
+
+def choose_default_model(n_exposures: int) -> tuple[str, str | None]:
+    """The model used without ``--model``: the shipped student where it can run, else Mertens and why."""
+    if not torch_available():
+        return FALLBACK_MODEL, f"{DEFAULT_MODEL} needs PyTorch (pip install 'edgemef[author]')"
+    if not shipped_weights(DEFAULT_MODEL, n_exposures).exists():
+        shipped = ", ".join(map(str, shipped_exposure_counts(DEFAULT_MODEL))) or "no"
+        return (
+            FALLBACK_MODEL,
+            f"{DEFAULT_MODEL} ships weights for {shipped}-exposure brackets, not {n_exposures}",
+        )
+    return DEFAULT_MODEL, None
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +51,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         help=f"fused image to write ({', '.join(sorted(WRITABLE))}); written atomically",
     )
-    add_model_argument(parser, DEFAULT_MODEL)
+    add_model_argument(parser, None)
     add_model_options(parser)
     parser.add_argument(
         "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
@@ -60,11 +77,18 @@ def _check_output(output: Path, inputs: list[Path]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         raise ImageWriteError(f"--quality must be between 1 and 100, got {args.quality}")
-    spec = get_model_spec(args.model)
-    options = model_options(args)  # option mistakes fail before any work
+    if args.model is not None or args.grid is not None or args.weights is not None:
+        args.model = args.model or DEFAULT_MODEL
+        options = model_options(args)  # option mistakes fail before any work
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
+    if args.model is None:
+        args.model, reason = choose_default_model(len(bracket))
+        options = {}
+        if reason:
+            print(f"edgemef fuse: note: fusing with {args.model}: {reason}", file=sys.stderr)
+    spec = get_model_spec(args.model)
     if len(bracket) < spec.min_exposures or (spec.max_exposures and len(bracket) > spec.max_exposures):
         most = spec.max_exposures or "any number of"
         raise BracketError(

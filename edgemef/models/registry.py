@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -86,17 +87,19 @@ def get_model_spec(name: str) -> ModelSpec:
         raise UnknownModelError(f"unknown model {name!r}; choose one of: {valid}") from None
 
 
+def torch_available() -> bool:
+    """Whether PyTorch can be imported (checked without importing it)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules["torch"] is None (blocked)
+        return False
+
+
 def create_model(name: str, **options: object) -> FusionModel:
     """Create the model called ``name`` with keyword ``options`` for its factory."""
     spec = get_model_spec(name)
-    if spec.needs_torch:
-        try:
-            importlib.import_module("torch")
-        except ImportError:
-            raise UnknownModelError(
-                f"model {name!r} needs PyTorch: pip install 'edgemef[author]' "
-                "(or fuse with an exported artifact, which needs no torch)"
-            ) from None
+    if spec.needs_torch and not torch_available():
+        raise UnknownModelError(f"model {name!r} needs PyTorch: pip install 'edgemef[author]'")
     return spec.load_factory()(**options)
 
 

@@ -205,13 +205,11 @@ def make_task(
     student_grid: int = STUDENT_GRID,
 ) -> _LutTask:
     """The training task called ``name`` ("lut-teacher" or "lut-student") on the dataset at ``data``."""
+    if name == "lut-student" and teacher is None:
+        raise DatasetError("lut-student is distilled from a trained teacher: pass --teacher FILE")
     train, held_out = split_scenes(data, holdout)
     if name == "lut-teacher":
         return TeacherTask(train, held_out, n_exposures)
-    if name == "lut-student":
-        if teacher is None:
-            raise DatasetError(
-                "lut-student is distilled from a trained teacher: pass --teacher model.safetensors"
-            )
+    if name == "lut-student" and teacher is not None:
         return StudentTask(train, held_out, n_exposures, teacher, student_grid)
     raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student")

@@ -16,13 +16,7 @@ from edgemef.errors import BracketError
 from edgemef.io import check_bracket_array
 from edgemef.lut import fuse_and_apply
 from edgemef.models.lut_distill.weights import load_weights
-
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
-
-
-def shipped_weights(model: str, n_exposures: int) -> Path:
-    """The weights file that ships with edgemef for ``model`` fusing ``n_exposures`` frames."""
-    return SHIPPED_WEIGHTS / f"{model}-{n_exposures}exp.safetensors"
+from edgemef.weights import shipped_exposure_counts, shipped_weights
 
 
 def thumbnails_cv2(frames: np.ndarray, size: int) -> np.ndarray:
@@ -53,10 +47,10 @@ class LutDistillFusion:
         if n_exposures not in self._models:
             path = self._weights or shipped_weights(self.name, n_exposures)
             if self._weights is None and not path.exists():
-                available = sorted(p.name for p in SHIPPED_WEIGHTS.glob(f"{self.name}-*exp.safetensors"))
+                shipped = ", ".join(str(n) for n in shipped_exposure_counts(self.name)) or "none"
                 raise BracketError(
-                    f"{self.name} has no shipped weights for {n_exposures} exposures "
-                    f"(shipped: {', '.join(available) or 'none'}); use --model mertens for this bracket"
+                    f"{self.name} ships weights for brackets of {shipped} exposures, not {n_exposures}; "
+                    "use --model mertens for this bracket"
                 )
             model = load_weights(path, expected=self.name)
             if model.config.n_exposures != n_exposures:

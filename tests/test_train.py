@@ -1,0 +1,146 @@
+"""Training: a tiny seeded run, resuming, exported weights, and DistributedDataParallel with 2 processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs the authoring extra (torch)")
+
+from edgemef.cli.main import main  # noqa: E402
+from edgemef.models.lut_distill.weights import WeightsError, load_weights, read_metadata  # noqa: E402
+from tests.conftest import exposure_bracket, textured_scene  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_sice(root: Path, scenes: int = 3) -> Path:
+    for index in range(scenes):
+        folder = root / f"scene{index + 1}"
+        folder.mkdir(parents=True)
+        scene = textured_scene(72, 96, seed=index)
+        for ev, frame in enumerate(exposure_bracket(scene, (0.1, 0.3, 1.0, 3.0, 8.0)), start=1):
+            cv2.imwrite(str(folder / f"ev{ev}.jpg"), frame[..., ::-1])
+        cv2.imwrite(str(folder / "gt.jpg"), scene[..., ::-1])
+    return root
+
+
+def train_args(data: Path, out: Path, steps: int, *extra: str, holdout: str = "scene3") -> list[str]:
+    return [
+        "train", "lut-teacher", "--data", str(data), "--out", str(out), "--steps", str(steps),
+        "--batch-size", "2", "--holdout", holdout, "--validate-every", "2", *extra,
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_teacher_then_student_resume_and_export(tmp_path: Path, capsys) -> None:
+    data = make_sice(tmp_path / "sice")
+    teacher_dir = tmp_path / "teacher"
+    assert main(train_args(data, teacher_dir, 2)) == 0
+    first = load_weights(teacher_dir / "model.safetensors", expected="lut-teacher")
+    # Re-running with more steps resumes from the checkpoint at step 2.
+    assert main(train_args(data, teacher_dir, 3)) == 0
+    meta = json.loads(read_metadata(teacher_dir / "model.safetensors")["edgemef.training"])
+    assert meta["resumed_from"] == 2 and meta["held_out_scenes"] == ["scene3"]
+    assert "held_out_psnr" in meta["validation"]
+    second = load_weights(teacher_dir / "model.safetensors")
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True)
+    )
+    logged = [json.loads(line) for line in (teacher_dir / "log.jsonl").read_text().splitlines()]
+    assert any("validation" in entry for entry in logged)
+
+    student_dir = tmp_path / "student"
+    args = train_args(
+        data, student_dir, 2, "--teacher", str(teacher_dir / "model.safetensors"), "--student-grid", "9"
+    )
+    args[1] = "lut-student"
+    assert main(args) == 0
+    student = load_weights(student_dir / "model.safetensors", expected="lut-student")
+    weights, lut = student(torch.rand(1, 9, 128, 128), 17)
+    assert lut.shape == (1, 17, 17, 17, 3) and torch.allclose(weights.sum(1), torch.ones(1))
+
+    # The trained student fuses through the CLI with --weights and --grid.
+    frames = exposure_bracket(textured_scene(60, 80))
+    paths = []
+    for i, frame in enumerate(frames):
+        paths.append(tmp_path / f"f{i}.png")
+        cv2.imwrite(str(paths[-1]), frame[..., ::-1])
+    out = tmp_path / "fused.png"
+    weights_file = str(student_dir / "model.safetensors")
+    assert (
+        main(["fuse", *map(str, paths), "-o", str(out), "-m", "lut-student", "--weights", weights_file]) == 0
+    )
+    assert cv2.imread(str(out)).shape == (60, 80, 3)
+
+
+def test_same_seed_same_samples(tmp_path: Path) -> None:
+    from edgemef.data import find_scenes
+    from edgemef.train.data import BracketSamples, SampleConfig, load_training_scenes
+
+    scenes = load_training_scenes(find_scenes(make_sice(tmp_path, 2)), 512)
+    a = BracketSamples(scenes, SampleConfig(loss_size=64), 10, seed=1)
+    b = BracketSamples(scenes, SampleConfig(loss_size=64), 10, seed=1)
+    for index in (0, 7):
+        for key in ("thumbnails", "frames", "target"):
+            assert torch.equal(a[index][key], b[index][key])
+    assert not torch.equal(a[0]["frames"], a[1]["frames"])
+
+
+def test_training_errors(tmp_path: Path, capsys) -> None:
+    data = make_sice(tmp_path / "sice", 2)
+    assert main(train_args(data, tmp_path / "o", 1, holdout="scene9")) == 2
+    assert "held-out scene(s) scene9 not in" in capsys.readouterr().err
+    args = train_args(data, tmp_path / "o", 1)
+    args[1] = "lut-student"
+    assert main(args) == 2
+    assert "pass --teacher FILE" in capsys.readouterr().err
+
+
+def test_bad_weights_files(tmp_path: Path) -> None:
+    with pytest.raises(WeightsError, match="not found"):
+        load_weights(tmp_path / "none.safetensors")
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(WeightsError, match="not a readable safetensors"):
+        load_weights(junk)
+    from safetensors.torch import save_file
+
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(WeightsError, match="not LUT-distill weights"):
+        load_weights(tmp_path / "other.safetensors")
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_with_gloo(tmp_path: Path) -> None:
+    data = make_sice(tmp_path / "sice")
+    out = tmp_path / "ddp"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29533",
+    ]
+    result = subprocess.run(
+        [*command, "-m", "edgemef", *train_args(data, out, 2)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    meta = json.loads(read_metadata(out / "model.safetensors")["edgemef.training"])
+    assert meta["world_size"] == 2
+    assert np.isfinite(meta["validation"]["held_out_psnr"])
