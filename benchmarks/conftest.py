@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,8 @@ from edgemef.io import read_bracket
 
 UHD = Path(__file__).resolve().parents[2] / "shared" / "data" / "uhd" / "scene1"
 RESOLUTIONS = {"1080p": (1920, 1080), "4k": (3840, 2160)}
+# Opt-in sizes: available through ``bracket_of`` but not in the ``bracket`` parametrisation.
+EXTRA_RESOLUTIONS = {"8k": (7680, 4320)}
 
 
 def synthetic_bracket(width: int, height: int) -> np.ndarray:
@@ -22,12 +25,31 @@ def synthetic_bracket(width: int, height: int) -> np.ndarray:
     return synthesize_camera_bracket(image, CameraBracketConfig(), seed=0).frames
 
 
-@pytest.fixture(scope="session", params=list(RESOLUTIONS))
-def bracket(request: pytest.FixtureRequest) -> np.ndarray:
-    width, height = RESOLUTIONS[request.param]
+def load_bracket(width: int, height: int) -> np.ndarray:
+    """The real UHD bracket resized to ``width x height`` when present, else a synthetic one."""
     if UHD.exists():
         import cv2
 
         frames = read_bracket(sorted(UHD.glob("ev*.jpg"))).frames
-        return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_AREA) for f in frames])
+        shrink = width <= frames.shape[2] and height <= frames.shape[1]
+        interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        return np.stack([cv2.resize(f, (width, height), interpolation=interpolation) for f in frames])
     return synthetic_bracket(width, height)
+
+
+@pytest.fixture(scope="session")
+def bracket_of() -> Callable[[str], np.ndarray]:
+    """``bracket_of("1080p" | "4k" | "8k")``: the bracket at that size, loaded once per session."""
+    cache: dict[str, np.ndarray] = {}
+
+    def get(name: str) -> np.ndarray:
+        if name not in cache:
+            cache[name] = load_bracket(*{**RESOLUTIONS, **EXTRA_RESOLUTIONS}[name])
+        return cache[name]
+
+    return get
+
+
+@pytest.fixture(scope="session", params=list(RESOLUTIONS))
+def bracket(request: pytest.FixtureRequest, bracket_of: Callable[[str], np.ndarray]) -> np.ndarray:
+    return bracket_of(request.param)

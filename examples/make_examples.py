@@ -38,20 +38,23 @@ def main() -> None:
             label = f"{'m' if ev < 0 else 'p'}{abs(ev):.0f}" if ev else "0"
             write_image(folder / f"{name}_ev{label}.jpg", frame, jpeg_quality=92)
         print(f"{folder}: {len(ev_stops)} exposures at EV {ev_stops}")
-        fused = create_model("mertens").fuse(bracket.frames)
         PICTURES.mkdir(parents=True, exist_ok=True)
-        picture = write_image(
-            PICTURES / f"{name}_mertens.jpg", contact_sheet([*bracket.frames, fused]), jpeg_quality=88
-        )
-        print(f"{picture}: the bracket and its Mertens fusion")
+        labels = [f"EV {ev:+.0f}" for ev in ev_stops]
+        fusions = {model: create_model(model).fuse(bracket.frames) for model in ("mertens", "lut-student")}
+        sheet = contact_sheet([*bracket.frames, *fusions.values()], [*labels, *fusions])
+        picture = write_image(PICTURES / f"{name}_fusion.jpg", sheet, jpeg_quality=88)
+        print(f"{picture}: the bracket, its Mertens fusion and its lut-student fusion")
 
 
-def contact_sheet(images: list[np.ndarray], height: int = 200, gap: int = 6) -> np.ndarray:
-    """The images side by side at a common height, on white."""
+def contact_sheet(images: list[np.ndarray], labels: list[str], height: int = 200, gap: int = 6) -> np.ndarray:
+    """The images side by side at a common height, on white, each with its label in the corner."""
     scaled = [
         cv2.resize(im, (round(im.shape[1] * height / im.shape[0]), height), interpolation=cv2.INTER_AREA)
         for im in images
     ]
+    for image, label in zip(scaled, labels, strict=True):
+        for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+            cv2.putText(image, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, thickness, cv2.LINE_AA)
     spacer = np.full((height, gap, 3), 255, np.uint8)
     row = [part for im in scaled for part in (im, spacer)][:-1]
     return np.concatenate(row, axis=1)

@@ -175,6 +175,10 @@ class StudentTask(_LutTask):
             )
         for parameter in self.teacher.parameters():
             parameter.requires_grad_(False)
+        # The teacher's enhanced grids do not depend on the image (only WP's mixing weights do), and the
+        # teacher is frozen: compute its 64^3 grids once instead of at every step.
+        with torch.no_grad():
+            self.teacher_grids = self.teacher.enhanced_grids(DISTILL_GRID)
         self.data_description["teacher"] = str(teacher)
         self.data_description["student_grid"] = student_grid
 
@@ -190,7 +194,9 @@ class StudentTask(_LutTask):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         thumbs = _batch_thumbnails(batch)
         with torch.no_grad():
-            _, teacher_lut = self.teacher(thumbs, DISTILL_GRID)
+            mixing = self.teacher.lut_weights(thumbs)  # B x n_luts
+            grids = self.teacher_grids.reshape(len(self.teacher_grids), -1)
+            teacher_lut = (mixing @ grids).reshape(-1, *self.teacher_grids.shape[1:]).clamp(0.0, 1.0)
         total, parts = module(thumbs, batch["frames"], batch["target"], teacher_lut)
         return total, {k: v.item() for k, v in parts.items()}
 
