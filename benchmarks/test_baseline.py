@@ -1,6 +1,6 @@
 """The classical baseline and the I/O floor every model is compared with (pytest-benchmark).
 
-    .venv/bin/python -m pytest benchmarks --benchmark-columns=median,iqr,min,max
+.venv/bin/python -m pytest benchmarks --benchmark-columns=median,iqr,min,max
 """
 
 from __future__ import annotations

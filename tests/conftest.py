@@ -36,6 +36,21 @@ def exposure_bracket(scene: np.ndarray, gains: tuple[float, ...] = (0.25, 1.0, 4
     return (np.stack(frames) * 255 + 0.5).astype(np.uint8)
 
 
+def write_sice_dataset(root: Path, scenes: int = 2, with_reference: bool = True) -> Path:
+    """A small SICE-layout dataset: ``sceneN/ev1..ev5.jpg`` (+ ``gt.jpg``) of textured 64x96 scenes."""
+    import cv2
+
+    for index in range(scenes):
+        folder = root / f"scene{index + 1}"
+        folder.mkdir(parents=True)
+        scene = textured_scene(64, 96, seed=index)
+        for ev, frame in enumerate(exposure_bracket(scene, (0.1, 0.3, 1.0, 3.0, 8.0)), start=1):
+            cv2.imwrite(str(folder / f"ev{ev}.jpg"), frame[..., ::-1])
+        if with_reference:
+            cv2.imwrite(str(folder / "gt.jpg"), scene[..., ::-1])
+    return root
+
+
 @pytest.fixture
 def scene() -> np.ndarray:
     return textured_scene()

@@ -14,7 +14,7 @@ import pytest
 
 from edgemef.cli.main import main
 from edgemef.io import read_image
-from tests.conftest import exposure_bracket, shared_data, textured_scene
+from tests.conftest import shared_data, textured_scene, write_sice_dataset
 
 
 def run_cli(*args: str | Path) -> int:
@@ -111,20 +111,8 @@ def test_models_lists_mertens(capsys) -> None:
     assert "mertens" in out and "classical" in out
 
 
-def make_dataset(root: Path, scenes: int = 2, with_reference: bool = True) -> Path:
-    for index in range(scenes):
-        folder = root / f"scene{index + 1}"
-        folder.mkdir(parents=True)
-        scene = textured_scene(64, 96, seed=index)
-        for ev, frame in enumerate(exposure_bracket(scene, (0.1, 0.3, 1.0, 3.0, 8.0)), start=1):
-            cv2.imwrite(str(folder / f"ev{ev}.jpg"), frame[..., ::-1])
-        if with_reference:
-            cv2.imwrite(str(folder / "gt.jpg"), scene[..., ::-1])
-    return root
-
-
 def test_eval_table_and_json(tmp_path: Path, capsys) -> None:
-    dataset = make_dataset(tmp_path / "data")
+    dataset = write_sice_dataset(tmp_path / "data")
     report = tmp_path / "r.json"
     assert (
         run_cli("eval", "--dataset", dataset, "--model", "mertens", "--exposures", "3", "--json", report) == 0
@@ -139,7 +127,7 @@ def test_eval_table_and_json(tmp_path: Path, capsys) -> None:
 
 
 def test_eval_without_reference_scores_mef_ssim_only(tmp_path: Path, capsys) -> None:
-    dataset = make_dataset(tmp_path / "data", scenes=1, with_reference=False)
+    dataset = write_sice_dataset(tmp_path / "data", scenes=1, with_reference=False)
     assert run_cli("eval", "--dataset", dataset, "--exposures", "2") == 0
     line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("scene1"))
     assert line.split()[3:5] == ["-", "-"]
@@ -192,9 +180,10 @@ def test_eval_mertens_on_sice_reproduces_reference_figures(tmp_path: Path, capsy
 
 def test_default_model_without_torch_falls_back_to_mertens(bracket_files: list[Path], tmp_path: Path) -> None:
     """A deploy-side install (no torch) fuses with Mertens by default and says why."""
+    argv = ["fuse", *map(str, bracket_files), "-o", str(tmp_path / "f.jpg")]
     code = (
         "import sys; sys.modules['torch'] = None; from edgemef.cli.main import main; "
-        f"raise SystemExit(main(['fuse', *{[str(p) for p in bracket_files]!r}, '-o', {str(tmp_path / 'f.jpg')!r}]))"
+        f"raise SystemExit(main({argv!r}))"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

@@ -16,20 +16,9 @@ torch = pytest.importorskip("torch", reason="training needs the authoring extra 
 
 from edgemef.cli.main import main  # noqa: E402
 from edgemef.models.lut_distill.weights import WeightsError, load_weights, read_metadata  # noqa: E402
-from tests.conftest import exposure_bracket, textured_scene  # noqa: E402
+from tests.conftest import exposure_bracket, textured_scene, write_sice_dataset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_sice(root: Path, scenes: int = 3) -> Path:
-    for index in range(scenes):
-        folder = root / f"scene{index + 1}"
-        folder.mkdir(parents=True)
-        scene = textured_scene(72, 96, seed=index)
-        for ev, frame in enumerate(exposure_bracket(scene, (0.1, 0.3, 1.0, 3.0, 8.0)), start=1):
-            cv2.imwrite(str(folder / f"ev{ev}.jpg"), frame[..., ::-1])
-        cv2.imwrite(str(folder / "gt.jpg"), scene[..., ::-1])
-    return root
 
 
 def train_args(data: Path, out: Path, steps: int, *extra: str, holdout: str = "scene3") -> list[str]:
@@ -41,7 +30,7 @@ def train_args(data: Path, out: Path, steps: int, *extra: str, holdout: str = "s
 
 @pytest.mark.slow
 def test_teacher_then_student_resume_and_export(tmp_path: Path, capsys) -> None:
-    data = make_sice(tmp_path / "sice")
+    data = write_sice_dataset(tmp_path / "sice", 3)
     teacher_dir = tmp_path / "teacher"
     assert main(train_args(data, teacher_dir, 2)) == 0
     first = load_weights(teacher_dir / "model.safetensors", expected="lut-teacher")
@@ -86,7 +75,7 @@ def test_same_seed_same_samples(tmp_path: Path) -> None:
     from edgemef.data import find_scenes
     from edgemef.train.data import BracketSamples, SampleConfig, load_training_scenes
 
-    scenes = load_training_scenes(find_scenes(make_sice(tmp_path, 2)), 512)
+    scenes = load_training_scenes(find_scenes(write_sice_dataset(tmp_path, 2)), 512)
     a = BracketSamples(scenes, SampleConfig(loss_size=64), 10, seed=1)
     b = BracketSamples(scenes, SampleConfig(loss_size=64), 10, seed=1)
     for index in (0, 7):
@@ -96,7 +85,7 @@ def test_same_seed_same_samples(tmp_path: Path) -> None:
 
 
 def test_training_errors(tmp_path: Path, capsys) -> None:
-    data = make_sice(tmp_path / "sice", 2)
+    data = write_sice_dataset(tmp_path / "sice", 2)
     assert main(train_args(data, tmp_path / "o", 1, holdout="scene9")) == 2
     assert "held-out scene(s) scene9 not in" in capsys.readouterr().err
     args = train_args(data, tmp_path / "o", 1)
@@ -121,7 +110,7 @@ def test_bad_weights_files(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_torchrun_two_processes_with_gloo(tmp_path: Path) -> None:
-    data = make_sice(tmp_path / "sice")
+    data = write_sice_dataset(tmp_path / "sice", 3)
     out = tmp_path / "ddp"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     command = [
