@@ -102,7 +102,7 @@ def test_fused_values_outside_0_1_are_clamped() -> None:
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize(("height", "width"), [(1, 1), (3, 5), (17, 31), (9, 1100)])
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (3, 5), (17, 31), (2, 512), (2, 513), (9, 1100)])
 def test_fast_matches_reference_on_random_data(size: int, height: int, width: int) -> None:
     frames, weights, lut = random_case(size * 1000 + width, 3, height, width, size)
     assert_close(fuse_and_apply(frames, weights, lut), fuse_and_apply_reference(frames, weights, lut))
