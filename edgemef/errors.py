@@ -36,3 +36,11 @@ class DatasetError(EdgemefError):
 
 class UnknownModelError(EdgemefError):
     """A model name is not in the registry."""
+
+
+class ArtifactError(EdgemefError):
+    """An exported model or its contract is missing, corrupt, of another format version or mismatched."""
+
+
+class ConversionError(EdgemefError):
+    """A conversion failed: the exporter refused the model, or the artifact failed its parity gate."""

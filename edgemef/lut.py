@@ -50,6 +50,7 @@ from numba.extending import intrinsic
 from edgemef.io import check_bracket_array
 
 __all__ = [
+    "LUT_LAYOUT",
     "LUT_MAX_SIZE",
     "LUT_MIN_SIZE",
     "check_lut",
@@ -60,6 +61,13 @@ __all__ = [
 ]
 
 LUT_MIN_SIZE = 2
+#: the canonical layout in one line (contracts carry it)
+LUT_LAYOUT = (
+    "float32 (S, S, S, 3) indexed lut[b, g, r, c]: axis 0 blue, 1 green, 2 red (red fastest in memory, "
+    "as CIColorCube data and a 3D texture with width=red, height=green, depth=blue); c = output R, G, B "
+    "in [0, 1]; "
+    "input v in [0, 1] maps to grid coordinate v * (S - 1); trilinear interpolation, clamp-to-edge"
+)
 LUT_MAX_SIZE = 256
 _MAX_WEIGHT = 1e6
 

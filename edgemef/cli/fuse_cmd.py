@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.errors import BracketError, ImageWriteError
-from edgemef.io import expand_sources, read_bracket, write_image
+from edgemef.io import Bracket, expand_sources, read_bracket, write_image
 from edgemef.io.write import WRITABLE
 from edgemef.models import create_model, get_model_spec
 from edgemef.models.registry import torch_available
@@ -54,6 +54,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_model_argument(parser, None)
     add_model_options(parser)
     parser.add_argument(
+        "--artifact",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="fuse with an exported model (.pte, .tflite or .onnx from 'edgemef convert', its contract "
+        "beside it) instead of --model; .tflite and .onnx run without PyTorch",
+    )
+    parser.add_argument(
         "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
     )
     add_max_pixels_argument(parser)
@@ -77,6 +85,8 @@ def _check_output(output: Path, inputs: list[Path]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         raise ImageWriteError(f"--quality must be between 1 and 100, got {args.quality}")
+    if args.artifact is not None:
+        return _run_artifact(args)
     if args.model is not None or args.grid is not None or args.weights is not None:
         args.model = args.model or DEFAULT_MODEL
         options = model_options(args)  # option mistakes fail before any work
@@ -99,11 +109,34 @@ def run(args: argparse.Namespace) -> int:
     fused = model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
     write_image(args.output, fused, jpeg_quality=args.quality)
+    _report(bracket, model.name, elapsed_ms, args.output)
+    return 0
+
+
+def _run_artifact(args: argparse.Namespace) -> int:
+    """``--artifact``: the exported model, by its contract, in its runtime (no PyTorch for .tflite/.onnx)."""
+    from edgemef.runtime import ArtifactFusion
+
+    if args.model is not None or args.grid is not None or args.weights is not None:
+        raise BracketError("--artifact replaces --model, --grid and --weights (the contract fixes them)")
+    paths = expand_sources(args.inputs)
+    _check_output(args.output, paths)
+    model = ArtifactFusion(args.artifact)  # a bad artifact fails before the frames are read
+    bracket = read_bracket(paths, max_pixels=args.max_pixels)
+    start = time.perf_counter()
+    fused = model.fuse(bracket.frames)
+    elapsed_ms = (time.perf_counter() - start) * 1000.0
+    write_image(args.output, fused, jpeg_quality=args.quality)
+    _report(bracket, model.name, elapsed_ms, args.output, f"network {model.last_predict_ms:.0f} ms")
+    return 0
+
+
+def _report(bracket: Bracket, model: str, elapsed_ms: float, output: Path, detail: str = "") -> None:
     order = " < ".join(p.name if p else "?" for p in bracket.paths)
     width, height = bracket.size
+    extra = f", {detail}" if detail else ""
     print(
         f"fused {len(bracket)} exposures {width}x{height} "
         f"(darkest to brightest by {bracket.ordered_by}: {order}) "
-        f"with {model.name} in {elapsed_ms:.0f} ms -> {args.output}"
+        f"with {model} in {elapsed_ms:.0f} ms{extra} -> {output}"
     )
-    return 0

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 from edgemef.data import Scene, load_scene, random_camera_config, synthesize_camera_bracket
 from edgemef.data.synthesis import synthesize_gamma_bracket
 from edgemef.errors import DatasetError
+from edgemef.runtime.preprocess import resize_thumbnails
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,7 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, -3))).float().div_(255.0)
 
 
-def make_thumbnails(frames: np.ndarray, size: int) -> np.ndarray:
-    """``N x H x W x 3`` uint8 -> ``N x size x size x 3`` uint8 by OpenCV INTER_AREA (as the deploy side)."""
-    return np.stack([cv2.resize(f, (size, size), interpolation=cv2.INTER_AREA) for f in frames])
+make_thumbnails = resize_thumbnails  # the deploy side's preprocessing, exactly
 
 
 class BracketSamples(Dataset):

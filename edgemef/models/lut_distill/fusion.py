@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -16,18 +15,8 @@ from edgemef.errors import BracketError
 from edgemef.io import check_bracket_array
 from edgemef.lut import fuse_and_apply
 from edgemef.models.lut_distill.weights import load_weights
+from edgemef.runtime.preprocess import network_input
 from edgemef.weights import shipped_exposure_counts, shipped_weights
-
-
-def thumbnails_cv2(frames: np.ndarray, size: int) -> np.ndarray:
-    """``N x H x W x 3`` uint8 -> ``1 x 3N x size x size`` float32 in [0, 1], darkest first.
-
-    Resized as uint8 with OpenCV ``INTER_AREA``, exactly as the training samples were
-    (:func:`edgemef.train.data.make_thumbnails`), and cheap at 4K (no full-resolution float copy).
-    """
-    small = [cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA) for frame in frames]
-    stacked = np.concatenate([s.transpose(2, 0, 1) for s in small]).astype(np.float32) / 255.0
-    return np.ascontiguousarray(stacked[None])
 
 
 class LutDistillFusion:
@@ -66,7 +55,7 @@ class LutDistillFusion:
         """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
         check_bracket_array(frames)
         model = self._model(len(frames))
-        thumbs = torch.from_numpy(thumbnails_cv2(frames, model.config.thumbnail_size))
+        thumbs = torch.from_numpy(network_input(frames, model.config.thumbnail_size))
         with torch.inference_mode():
             weights, lut = model(thumbs, self.grid)
         return weights[0].numpy().astype(np.float32), np.ascontiguousarray(lut[0].numpy(), dtype=np.float32)

@@ -1,0 +1,31 @@
+"""The deploy side: run exported models by their contract, without PyTorch.
+
+- :mod:`~edgemef.runtime.contract`: the JSON contract beside every artifact (read, write, verify sha256);
+- :mod:`~edgemef.runtime.backends`: one runner per runtime (onnxruntime, ai-edge-litert, executorch);
+- :mod:`~edgemef.runtime.preprocess`: the networks' thumbnails, shared with training and the converters;
+- :class:`ArtifactFusion`: contract -> backend -> weights and LUT -> :func:`edgemef.lut.fuse_and_apply`.
+
+Example:
+    >>> from edgemef.runtime import ArtifactFusion                                  # doctest: +SKIP
+    >>> fused = ArtifactFusion("dist/rpi/lut-student-int8-g33.tflite").fuse(frames)  # doctest: +SKIP
+"""
+
+from edgemef.runtime.artifact import ArtifactFusion
+from edgemef.runtime.contract import (
+    FORMAT_VERSION,
+    Contract,
+    TensorSpec,
+    artifact_sha256,
+    contract_path,
+    read_contract,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ArtifactFusion",
+    "Contract",
+    "TensorSpec",
+    "artifact_sha256",
+    "contract_path",
+    "read_contract",
+]

@@ -1,0 +1,63 @@
+"""Fuse brackets with an exported model: contract -> backend -> (weights, LUT) -> full-resolution applier."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edgemef.errors import ArtifactError, BracketError
+from edgemef.io import check_bracket_array
+from edgemef.lut import fuse_and_apply
+from edgemef.runtime.backends import Backend, open_backend
+from edgemef.runtime.contract import Contract, read_contract
+from edgemef.runtime.preprocess import network_input
+
+
+class ArtifactFusion:
+    """An exported LUT-distill network (``.pte``, ``.tflite``, ``.onnx``) behind the fusion-model interface.
+
+    Loading verifies the contract (format version, file name, sha256) and opens the backend it names; the
+    full-resolution weighted sum and LUT lookup run in :func:`edgemef.lut.fuse_and_apply`.
+
+    Example:
+        >>> fusion = ArtifactFusion("dist/onnx/lut-student-fp32-g33.onnx")   # doctest: +SKIP
+        >>> fused = fusion.fuse(frames)                                        # doctest: +SKIP
+    """
+
+    def __init__(self, artifact: str | Path) -> None:
+        self.artifact = Path(artifact)
+        self.contract: Contract = read_contract(self.artifact)
+        if self.contract.family != "lut-distill":
+            raise ArtifactError(
+                f"{self.artifact}: a {self.contract.family} model; this runtime fuses lut-distill"
+            )
+        self.backend: Backend = open_backend(self.artifact, self.contract)
+        self.name = f"{self.contract.model} ({self.contract.backend} {self.contract.precision})"
+        self.last_predict_ms = float("nan")
+
+    @property
+    def n_exposures(self) -> int:
+        return self.contract.n_exposures
+
+    def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
+        check_bracket_array(frames)
+        if len(frames) != self.n_exposures:
+            raise BracketError(
+                f"{self.artifact.name} fuses brackets of {self.n_exposures} exposures, got {len(frames)}"
+            )
+        size = int(self.contract.preprocessing["thumbnail_size"])
+        start = time.perf_counter()
+        outputs = self.backend.run(network_input(frames, size))
+        self.last_predict_ms = (time.perf_counter() - start) * 1000.0
+        weights = np.asarray(outputs["weights"], dtype=np.float32).reshape(self.n_exposures)
+        grid = self.contract.grid_size
+        lut = np.ascontiguousarray(np.asarray(outputs["lut"], dtype=np.float32).reshape(grid, grid, grid, 3))
+        return weights, lut
+
+    def fuse(self, frames: np.ndarray) -> np.ndarray:
+        """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""
+        weights, lut = self.predict(frames)
+        return fuse_and_apply(frames, weights, lut)

@@ -1,0 +1,167 @@
+"""Backend runners: one class per runtime, each ``run(thumbnails) -> {output name: array}``.
+
+Every runner is built from an artifact and its :class:`~edgemef.runtime.contract.Contract` and addresses the
+model's tensors by what the contract says (``runtime_name`` / ``index``). Runtimes are imported when a runner
+is created, so importing this module is cheap and needs none of them.
+
+- ``onnxruntime``: ``.onnx`` (CPU execution provider). Torch-free.
+- ``litert``: ``.tflite`` through ai-edge-litert's ``Interpreter`` (XNNPACK CPU delegate). Torch-free.
+- ``executorch``: ``.pte`` through ``executorch.runtime``. On a device the ``.pte`` runs in ExecuTorch's C++
+  runtime (Android: its Java/JNI bindings) without torch; on a host, the ExecuTorch Python bindings link
+  libtorch, so running a ``.pte`` here needs the ``author`` extra.
+- ``coreml``: ``.mlpackage`` needs macOS/iOS; on Linux it can be converted and inspected, not run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from edgemef.errors import ArtifactError
+from edgemef.runtime.contract import Contract
+
+
+class Backend(Protocol):
+    """What every runner provides."""
+
+    name: str
+
+    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
+        """Run the network on its one input; outputs keyed by their contract names."""
+        ...
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _missing(backend: str, package: str, extra: str) -> ArtifactError:
+    return ArtifactError(
+        f"running a {backend} artifact needs the '{package}' package: pip install 'edgemef[{extra}]'"
+    )
+
+
+def _check_outputs(
+    outputs: dict[str, np.ndarray], contract: Contract, artifact: Path
+) -> dict[str, np.ndarray]:
+    for spec in contract.outputs:
+        array = outputs[spec.name]
+        if tuple(array.shape) != spec.shape:
+            raise ArtifactError(
+                f"{artifact}: output {spec.name} has shape {tuple(array.shape)}, "
+                f"its contract says {spec.shape}"
+            )
+    return outputs
+
+
+class OnnxRuntimeBackend:
+    """An ``.onnx`` file in onnxruntime (CPU)."""
+
+    name = "onnxruntime"
+
+    def __init__(self, artifact: Path, contract: Contract) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise _missing("onnxruntime", "onnxruntime", "onnx-runtime") from None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = _threads()
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for corrupt files
+            raise ArtifactError(f"{artifact}: onnxruntime cannot load it ({_first_line(exc)})") from None
+        self._artifact, self._contract = artifact, contract
+        self._input = contract.inputs[0].runtime_name
+        self._outputs = [spec.runtime_name for spec in contract.outputs]
+
+    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
+        values = self._session.run(self._outputs, {self._input: thumbnails})
+        named = {spec.name: np.asarray(v) for spec, v in zip(self._contract.outputs, values, strict=True)}
+        return _check_outputs(named, self._contract, self._artifact)
+
+
+class LiteRtBackend:
+    """A ``.tflite`` file in ai-edge-litert's interpreter, through its serving signature."""
+
+    name = "litert"
+
+    def __init__(self, artifact: Path, contract: Contract) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise _missing("litert", "ai-edge-litert", "litert") from None
+        try:
+            interpreter = Interpreter(model_path=str(artifact), num_threads=_threads())
+            self._runner = interpreter.get_signature_runner(contract.postprocessing.get("signature", None))
+        except Exception as exc:  # the interpreter raises ValueError/RuntimeError for corrupt flatbuffers
+            raise ArtifactError(f"{artifact}: LiteRT cannot load it ({_first_line(exc)})") from None
+        self._artifact, self._contract = artifact, contract
+        self._input = contract.inputs[0].runtime_name
+
+    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
+        values = self._runner(**{self._input: thumbnails})
+        named = {spec.name: np.asarray(values[spec.runtime_name]) for spec in self._contract.outputs}
+        return _check_outputs(named, self._contract, self._artifact)
+
+
+class ExecuTorchBackend:
+    """A ``.pte`` file in ExecuTorch's Python runtime (XNNPACK kernels registered)."""
+
+    name = "executorch"
+
+    def __init__(self, artifact: Path, contract: Contract) -> None:
+        try:
+            import torch
+            from executorch.runtime import Runtime
+        except ImportError:
+            raise ArtifactError(
+                "running a .pte on this machine needs ExecuTorch's Python bindings, which link libtorch: "
+                "pip install 'edgemef[author]' (on a phone the .pte runs in ExecuTorch's C++ runtime "
+                "without torch); or convert for --target onnx or rpi, which run torch-free"
+            ) from None
+        self._torch = torch
+        try:
+            program = Runtime.get().load_program(Path(artifact))
+            self._method = program.load_method("forward")
+        except Exception as exc:  # ExecuTorch raises RuntimeError for a corrupt program
+            raise ArtifactError(f"{artifact}: ExecuTorch cannot load it ({_first_line(exc)})") from None
+        self._artifact, self._contract = artifact, contract
+
+    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
+        values = self._method.execute([self._torch.from_numpy(np.ascontiguousarray(thumbnails))])
+        named = {spec.name: values[spec.index].numpy() for spec in self._contract.outputs}
+        return _check_outputs(named, self._contract, self._artifact)
+
+
+BACKENDS: dict[str, type] = {
+    "onnxruntime": OnnxRuntimeBackend,
+    "litert": LiteRtBackend,
+    "executorch": ExecuTorchBackend,
+}
+
+
+def open_backend(artifact: Path, contract: Contract) -> Backend:
+    """The runner for ``contract.backend``."""
+    if contract.backend == "coreml":
+        where = "macOS or iOS" if sys.platform != "darwin" else "the coremltools runtime"
+        raise ArtifactError(
+            f"{artifact}: CoreML models run on {where} only (the iOS demo app uses it); on this machine "
+            "use the onnx, rpi or android artifact of the same model"
+        )
+    try:
+        runner = BACKENDS[contract.backend]
+    except KeyError:
+        raise ArtifactError(
+            f"{artifact}: unknown backend {contract.backend!r} in its contract (known: {', '.join(BACKENDS)})"
+        ) from None
+    return runner(artifact, contract)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__

@@ -1,0 +1,166 @@
+"""edgemef.runtime: artifacts load by their contract, run torch-free, and refuse every bad input clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgemef.cli.main import main
+from edgemef.errors import ArtifactError, BracketError
+from edgemef.runtime import ArtifactFusion, Contract, artifact_sha256, contract_path, read_contract
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "brackets"
+COFFEE = sorted(str(p) for p in (EXAMPLES / "coffee").glob("*.jpg"))
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def onnx_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torch")
+    from converters import ConvertConfig, convert
+
+    out = tmp_path_factory.mktemp("onnx")
+    return convert(ConvertConfig(target="onnx", precision="fp32", grid=17, out=out)).artifact
+
+
+@pytest.fixture
+def artifact_copy(onnx_artifact: Path, tmp_path: Path) -> Path:
+    """A private copy of the artifact and its contract, free to damage."""
+    copy = tmp_path / onnx_artifact.name
+    shutil.copy(onnx_artifact, copy)
+    shutil.copy(contract_path(onnx_artifact), contract_path(copy))
+    return copy
+
+
+def _rewrite_contract(artifact: Path, **changes: object) -> None:
+    path = contract_path(artifact)
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.write_text(json.dumps(data))
+
+
+def test_contract_round_trips(onnx_artifact: Path) -> None:
+    contract = read_contract(onnx_artifact)
+    assert Contract.from_dict(json.loads(contract.to_json())) == contract
+    assert contract.input("thumbnails").shape == (1, 9, 128, 128)
+    assert contract.output("lut").layout == "N,blue,green,red,RGB"
+    assert contract.toolchain["onnxruntime"] and contract.sha256 == artifact_sha256(onnx_artifact)
+
+
+def test_missing_contract(artifact_copy: Path) -> None:
+    contract_path(artifact_copy).unlink()
+    with pytest.raises(ArtifactError, match="no contract"):
+        ArtifactFusion(artifact_copy)
+
+
+def test_sha256_mismatch(artifact_copy: Path) -> None:
+    data = bytearray(artifact_copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    artifact_copy.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="does not match its contract"):
+        ArtifactFusion(artifact_copy)
+
+
+def test_truncated_artifact_with_matching_contract_fails_to_load(artifact_copy: Path) -> None:
+    artifact_copy.write_bytes(artifact_copy.read_bytes()[:1000])
+    _rewrite_contract(artifact_copy, sha256=artifact_sha256(artifact_copy))
+    with pytest.raises(ArtifactError, match="onnxruntime cannot load it"):
+        ArtifactFusion(artifact_copy)
+
+
+def test_other_format_version(artifact_copy: Path) -> None:
+    _rewrite_contract(artifact_copy, format_version=99)
+    with pytest.raises(ArtifactError, match="format version 99"):
+        ArtifactFusion(artifact_copy)
+
+
+@pytest.mark.parametrize("damage", ["not json", "[]", '{"format": "edgemef-contract", "format_version": 1}'])
+def test_malformed_contract(artifact_copy: Path, damage: str) -> None:
+    contract_path(artifact_copy).write_text(damage)
+    with pytest.raises(ArtifactError, match="contract"):
+        ArtifactFusion(artifact_copy)
+
+
+def test_contract_of_another_file(artifact_copy: Path) -> None:
+    renamed = artifact_copy.with_name("other.onnx")
+    artifact_copy.rename(renamed)
+    contract_path(artifact_copy).rename(contract_path(renamed))
+    with pytest.raises(ArtifactError, match="describes"):
+        ArtifactFusion(renamed)
+
+
+def test_unknown_file_type(tmp_path: Path) -> None:
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"\0" * 10)
+    with pytest.raises(ArtifactError, match="unknown model file type"):
+        ArtifactFusion(path)
+
+
+def test_wrong_number_of_brackets(onnx_artifact: Path) -> None:
+    fusion = ArtifactFusion(onnx_artifact)
+    frames = np.zeros((2, 32, 32, 3), np.uint8)
+    with pytest.raises(BracketError, match="fuses brackets of 3 exposures, got 2"):
+        fusion.fuse(frames)
+
+
+def test_cli_failures_write_nothing(
+    artifact_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "fused.jpg"
+    assert main(["fuse", "--artifact", str(artifact_copy), *COFFEE[:2], "-o", str(out)]) == 2
+    assert "fuses brackets of 3 exposures, got 2" in capsys.readouterr().err
+    artifact_copy.write_bytes(b"garbage")
+    assert main(["fuse", "--artifact", str(artifact_copy), *COFFEE, "-o", str(out)]) == 2
+    assert "does not match its contract" in capsys.readouterr().err
+    assert main(["fuse", "--artifact", str(artifact_copy), "--grid", "17", *COFFEE, "-o", str(out)]) == 2
+    assert "--artifact replaces" in capsys.readouterr().err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".fused")]
+
+
+def _run_without_torch(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``edgemef ARGS`` in a fresh interpreter where ``import torch`` (and executorch) fail."""
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None; sys.modules['executorch'] = None\n"
+        "from edgemef.cli.main import main\n"
+        f"code = main({args!r})\n"
+        "assert 'torch' not in [m for m, v in sys.modules.items() if v is not None]\n"
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.slow
+def test_fuse_artifact_runs_without_torch(onnx_artifact: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fused.jpg"
+    done = _run_without_torch(["fuse", "--artifact", str(onnx_artifact), *COFFEE, "-o", str(out)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert out.exists() and "onnxruntime fp32" in done.stdout
+    from edgemef.io import read_image
+
+    fused = read_image(out).pixels
+    assert fused.shape == (400, 600, 3) and 40 < fused.mean() < 220
+
+
+@pytest.mark.slow
+def test_pte_without_torch_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("executorch")
+    from converters import ConvertConfig, convert
+
+    pte = convert(ConvertConfig(target="android", precision="fp32", grid=9, out=tmp_path / "dist")).artifact
+    done = _run_without_torch(
+        ["fuse", "--artifact", str(pte), *COFFEE, "-o", str(tmp_path / "x.jpg")], tmp_path
+    )
+    assert done.returncode == 2
+    assert "needs ExecuTorch's Python bindings, which link libtorch" in done.stderr
