@@ -140,12 +140,25 @@ def _run_without_torch(args: list[str], cwd: Path) -> subprocess.CompletedProces
     )
 
 
+@pytest.fixture(scope="module")
+def tflite_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torch")
+    from converters import ConvertConfig, convert
+
+    out = tmp_path_factory.mktemp("rpi")
+    return convert(ConvertConfig(target="rpi", precision="int8", grid=17, out=out)).artifact
+
+
 @pytest.mark.slow
-def test_fuse_artifact_runs_without_torch(onnx_artifact: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("kind", "runtime"), [("onnx", "onnxruntime fp32"), ("tflite", "litert int8")])
+def test_fuse_artifact_runs_without_torch(
+    request: pytest.FixtureRequest, kind: str, runtime: str, tmp_path: Path
+) -> None:
+    artifact = request.getfixturevalue(f"{kind}_artifact")
     out = tmp_path / "fused.jpg"
-    done = _run_without_torch(["fuse", "--artifact", str(onnx_artifact), *COFFEE, "-o", str(out)], tmp_path)
+    done = _run_without_torch(["fuse", "--artifact", str(artifact), *COFFEE, "-o", str(out)], tmp_path)
     assert done.returncode == 0, done.stderr
-    assert out.exists() and "onnxruntime fp32" in done.stdout
+    assert out.exists() and runtime in done.stdout
     from edgemef.io import read_image
 
     fused = read_image(out).pixels

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from edgemef.errors import ConversionError
@@ -60,7 +63,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _quiet_toolchains() -> None:
+    """Keep the exporters' progress spam and deprecation chatter off the terminal (``-v`` shows it)."""
+    os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in (
+        "torch.onnx",
+        "torch._export",
+        "torch.export",
+        "torch.utils._pytree",
+        "torchao",
+        "coremltools",
+        "executorch",
+        "litert_torch",
+    ):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def run(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        _quiet_toolchains()
     if not torch_available():
         raise ConversionError("converting needs PyTorch and the exporters: pip install 'edgemef[author]'")
     from converters import ConvertConfig, convert, resolve_target

@@ -30,6 +30,7 @@ Readings of points the paper leaves open (each is a choice, written down):
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import torch
@@ -247,10 +248,31 @@ class Student(nn.Module):
         return counts
 
 
+class LoweringFriendlyELU(nn.Module):
+    """ELU (alpha 1) written as ``max(x, exp(min(x, 0)) - 1)``: the same function, in ops every exporter lowers
+    and quantizes natively. ``nn.ELU`` stays on ExecuTorch's portable kernels (XNNPACK's partitioner takes
+    no ELU) and litert-torch lowers it through a full-size zeros constant (9 MB at grid 33) that also
+    blocks its int8 path; this form delegates, quantizes, and was measured 3x faster in LiteRT int8."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.maximum(x, torch.exp(torch.clamp(x, max=0.0)) - 1.0)
+
+
+def with_lowering_friendly_elu(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` with every ``nn.ELU(alpha=1)`` replaced by :class:`LoweringFriendlyELU`."""
+    module = copy.deepcopy(module)
+    for parent in module.modules():
+        for name, child in parent.named_children():
+            if isinstance(child, nn.ELU) and child.alpha == 1.0:
+                setattr(parent, name, LoweringFriendlyELU())
+    return module
+
+
 class ExportableStudent(nn.Module):
     """The student with its grid size bound, for ``torch.export`` and the converters.
 
-    ``thumbnails -> (weights, lut)``.
+    ``thumbnails -> (weights, lut)``. The MLP's ELUs are rewritten by :func:`with_lowering_friendly_elu`
+    (same function, agrees with the student to float rounding).
 
     Input ``thumbnails``: ``B x 3N x 128 x 128`` float32, RGB, sRGB in [0, 1], darkest exposure first, made
     with ``cv2.resize(frame, (128, 128), interpolation=cv2.INTER_AREA)`` per frame. Outputs ``weights``
@@ -262,7 +284,7 @@ class ExportableStudent(nn.Module):
     def __init__(self, student: Student, grid_size: int = 33) -> None:
         super().__init__()
         config = student.config
-        self.student = student
+        self.student = with_lowering_friendly_elu(student)
         self.grid_size = check_grid_size(grid_size, config.min_grid_size, config.max_grid_size)
 
     def forward(self, thumbs: Tensor) -> tuple[Tensor, Tensor]:

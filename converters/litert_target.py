@@ -1,0 +1,103 @@
+"""``--target rpi``: a LiteRT ``.tflite`` flatbuffer (ai-edge-litert, XNNPACK CPU), int8 or fp32.
+
+- fp32: ``litert_torch.convert`` of the network.
+- int8: litert-torch's PT2E quantizer (static, symmetric, int8 weights per output channel, int8 activations)
+  through torchao's ``prepare_pt2e`` / ``convert_pt2e``, calibrated on ``calibration_data/calibration``.
+  Its ``mul`` rule is switched off: the only multiplications in this network act on constants (the lattice
+  interpolation matrices), and quantizing ``arange(...) * k`` fails on the int64 constant.
+
+The model is wrapped to take the keyword input ``thumbnails`` and return ``{"weights", "lut"}``, so the
+``serving_default`` signature names its tensors as the contract does. A ``clamp(0, 1)`` (unquantized) in
+front keeps the int8 model's input float32, so every runtime feeds the same float thumbnails; outputs are
+float32 in both precisions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from converters.base import ExportResult, calibration_tensors, versions
+
+SIGNATURE = "serving_default"
+INPUT_NAMES = ("thumbnails",)
+OUTPUT_NAMES = ("weights", "lut")
+
+
+class SignatureModel(torch.nn.Module):
+    """Keyword input ``thumbnails``; dict outputs ``weights`` and ``lut``; a float clamp in front."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, thumbnails: torch.Tensor) -> dict[str, torch.Tensor]:
+        weights, lut = self.model(thumbnails.clamp(0.0, 1.0))
+        return {"weights": weights, "lut": lut}
+
+
+def _quantizer():
+    from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
+
+    class ConstantMulFreeQuantizer(PT2EQuantizer):
+        STATIC_OPS = [op for op in PT2EQuantizer.STATIC_OPS if op != "mul"]
+
+    return ConstantMulFreeQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+
+
+def export(
+    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
+) -> ExportResult:
+    """Write the ``.tflite`` artifact at ``path``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("litert_torch").setLevel(logging.ERROR)
+    import litert_torch
+
+    wrapped = SignatureModel(module).eval()
+    kwargs = {"thumbnails": example}
+    if precision == "fp32":
+        edge_model = litert_torch.convert(wrapped, sample_kwargs=kwargs)
+        quantization = "none"
+    else:
+        from litert_torch.quantize.quant_config import QuantConfig
+        from torchao.quantization.pt2e import move_exported_model_to_eval
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+        quantizer = _quantizer()
+        graph = torch.export.export(wrapped, (), kwargs).module()
+        prepared = prepare_pt2e(graph, quantizer)
+        with torch.no_grad():
+            for sample in calibration_tensors(calibration):
+                prepared(thumbnails=sample)
+        quantized = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False))
+        edge_model = litert_torch.convert(
+            quantized, sample_kwargs=kwargs, quant_config=QuantConfig(pt2e_quantizer=quantizer)
+        )
+        quantization = (
+            "PT2E static: int8 weights per output channel, int8 activations (min-max observers over "
+            f"{len(calibration)} calibration brackets); input/outputs float32"
+        )
+    edge_model.export(str(path))
+    return ExportResult(
+        path=path,
+        input_names=INPUT_NAMES,
+        output_names=OUTPUT_NAMES,
+        toolchain=versions("torch", "torchao", "litert-torch", "ai-edge-litert"),
+        report={"quantization": quantization, "operators": _op_counts(path)},
+        extra_postprocessing={"signature": SIGNATURE},
+    )
+
+
+def _op_counts(path: Path) -> dict[str, int]:
+    """Builtin operator counts of the flatbuffer (what runs; QUANTIZE/DEQUANTIZE show the int8 borders)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    counts: dict[str, int] = {}
+    for op in interpreter._get_ops_details():
+        counts[op["op_name"]] = counts.get(op["op_name"], 0) + 1
+    return dict(sorted(counts.items()))
