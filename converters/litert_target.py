@@ -44,7 +44,7 @@ def _quantizer():
     from litert_torch.quantize.pt2e_quantizer import PT2EQuantizer, get_symmetric_quantization_config
 
     class ConstantMulFreeQuantizer(PT2EQuantizer):
-        STATIC_OPS = [op for op in PT2EQuantizer.STATIC_OPS if op != "mul"]
+        STATIC_OPS = [op for op in PT2EQuantizer.STATIC_OPS if op != "mul"]  # noqa: RUF012 (overrides the base list)
 
     return ConstantMulFreeQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
 
