@@ -137,5 +137,5 @@ class ImageWeighting(nn.Module):
             raise BracketError(
                 f"IW expects B x {3 * self.n_exposures} x h x w thumbnails, got {tuple(thumbs.shape)}"
             )
-        pooled = self.features(thumbs).mean(dim=(2, 3))
+        pooled = self.features(thumbs).mean(dim=(2, 3), keepdim=True).flatten(1)  # keepdim: XNNPACK takes it
         return torch.softmax(self.mlp(pooled), dim=1)

@@ -89,7 +89,7 @@ class LatentEncoder(nn.Module):
                 f"the encoder maps {tuple(x.shape[2:])} inputs to {tuple(features.shape[2:])}, "
                 f"not the latent size {size} x {size}"
             )
-        context = self.head_global(features.mean(dim=(2, 3)))[:, :, None, None]
+        context = self.head_global(features.mean(dim=(2, 3), keepdim=True).flatten(1))[:, :, None, None]
         hidden = torch.relu(self.head_local(features) + context)
         latent = self.head_out(hidden)
         return latent.reshape(x.shape[0], self.latent_channels, size, size, size)
@@ -151,7 +151,11 @@ class ImplicitLut(nn.Module):
         sampled = resample_lattice(latent, size, channels_last=False).permute(0, 2, 3, 4, 1)
         coords = identity_lut(size, dtype=latent.dtype, device=latent.device)
         encoded = self.encode_coordinates(coords).expand(batch, size, size, size, -1)
-        return self.mlp(torch.cat([sampled, encoded], dim=-1))
+        features = torch.cat([sampled, encoded], dim=-1)
+        # the MLP runs on a 2-D (points x features) matrix: 5-D linears lower to batched matmuls with
+        # broadcast copies on ExecuTorch, 2-D ones to plain fully-connected kernels everywhere
+        flat = self.mlp(features.reshape(-1, features.shape[-1]))
+        return flat.reshape(batch, size, size, size, flat.shape[-1])
 
 
 class LutFusion(NamedTuple):

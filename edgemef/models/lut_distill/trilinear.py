@@ -106,7 +106,10 @@ def resample_lattice(volume: Tensor, size: int, *, channels_last: bool = True) -
     m = interpolation_matrix(in_size, size, dtype=volume.dtype, device=volume.device)
     out = volume
     for dim in lattice_dims:
-        out = torch.movedim(torch.movedim(out, dim, -1) @ m.t(), -1, dim)
+        moved = torch.movedim(out, dim, -1)
+        # 2-D matmuls: an N-D @ 2-D matmul lowers to a batched matmul with broadcast copies on ExecuTorch
+        flat = moved.reshape(-1, in_size) @ m.t()
+        out = torch.movedim(flat.reshape(*moved.shape[:-1], size), -1, dim)
     return out
 
 

@@ -1,0 +1,209 @@
+"""``--target ios``: a CoreML ML program (``.mlpackage``, iOS 17), fp16 (default), fp32, or int8 weights.
+
+- ``ct.convert(torch.export.export(m, x).run_decompositions({}), minimum_deployment_target=iOS17,
+  compute_precision=...)`` with the input named ``thumbnails`` and the outputs ``weights`` and ``lut``
+  (float32 at the interface in every precision).
+- int8: the fp16 program, then ``coremltools.optimize.coreml.linear_quantize_weights`` on the conv and linear
+  weights (linear symmetric, int8, per output channel; weights of any size). The lattice constants (identity
+  LUT, coordinates) stay fp16: quantizing them would shift every LUT entry.
+
+CoreML predictions need macOS, so the parity gate cannot run the artifact here. Instead (the issue's rule):
+the spec is checked (names, shapes, dtypes, op types, precision of ops and constants) and the same exported
+graph is run in PyTorch with CoreML's numerics: fp16 weights and compute, and for int8 the weights
+fake-quantized exactly as coremltools does (``scale = max|w| / 127`` per output channel in fp16, ``q =
+clip(round(w / scale), -127, 127)``). For int8 the check also reads the quantized weights back out of the
+artifact and compares them with the emulation's (``checks.spec.int8_weights_vs_emulation``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from converters.base import ExportResult, Predictor, versions
+
+INPUT_NAMES = ("thumbnails",)
+OUTPUT_NAMES = ("weights", "lut")
+
+
+def coreml_int8(weight: np.ndarray) -> np.ndarray:
+    """What ``linear_quantize_weights`` (linear_symmetric, int8, per channel on axis 0) makes of an fp16
+    weight, dequantized back to fp16."""
+    w = weight.astype(np.float16)
+    peak = np.abs(w).reshape(w.shape[0], -1).max(axis=1).reshape((-1,) + (1,) * (w.ndim - 1))
+    scale = (2 * peak / np.float16(254)).astype(np.float16)
+    scale[scale == 0] = np.float16(1)
+    q = np.clip(np.round(w / scale), -127, 127)
+    return (q.astype(np.float16) * scale).astype(np.float16)
+
+
+def emulator(module: torch.nn.Module, precision: str) -> Predictor:
+    """The network with CoreML's numerics for ``precision`` (see the module docstring)."""
+    model = copy.deepcopy(module).eval()
+    if precision == "int8":
+        for layer in model.modules():
+            if isinstance(layer, (torch.nn.Conv2d, torch.nn.Linear)):
+                layer.weight.data = torch.from_numpy(
+                    coreml_int8(layer.weight.detach().numpy()).astype(np.float32)
+                )
+    dtype = torch.float32 if precision == "fp32" else torch.float16
+    model = model.to(dtype)
+
+    def predict(thumbnails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            weights, lut = model(torch.from_numpy(thumbnails).to(dtype))
+        return weights[0].float().numpy(), np.ascontiguousarray(lut[0].float().numpy())
+
+    return predict
+
+
+def export(
+    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
+) -> ExportResult:
+    """Write the ``.mlpackage`` at ``path`` (calibration is not needed: CoreML int8 here is weight-only)."""
+    import coremltools as ct
+    import coremltools.optimize.coreml as cto
+
+    program = torch.export.export(module, (example,)).run_decompositions({})
+    model = ct.convert(
+        program,
+        minimum_deployment_target=ct.target.iOS17,
+        compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
+        convert_to="mlprogram",
+        inputs=[ct.TensorType(name=INPUT_NAMES[0], shape=tuple(example.shape), dtype=np.float32)],
+        outputs=[ct.TensorType(name=name, dtype=np.float32) for name in OUTPUT_NAMES],
+    )
+    quantization = "none"
+    if precision == "int8":
+        config = cto.OpLinearQuantizerConfig(
+            mode="linear_symmetric", dtype="int8", granularity="per_channel", weight_threshold=0
+        )
+        # only the network's parameters (exported as ``p_*`` consts); lattice constants such as the latent
+        # interpolation matrix stay fp16, so the emulation below is exact
+        constants = {
+            op.name: None
+            for op in model._mil_program.functions["main"].operations
+            if op.op_type == "const" and not op.name.startswith("p_")
+        }
+        model = cto.linear_quantize_weights(
+            model,
+            config=cto.OptimizationConfig(
+                op_type_configs={"conv": config, "linear": config, "matmul": config},
+                op_name_configs=constants,
+            ),
+        )
+        quantization = "weights only: conv and linear weights int8 per output channel (linear symmetric)"
+    model.save(str(path))
+    spec = inspect_spec(path)
+    if precision == "int8":
+        spec["int8_weights_vs_emulation"] = _compare_int8_weights(path, module)
+    _check_spec(spec, precision, tuple(example.shape))
+    return ExportResult(
+        path=path,
+        input_names=INPUT_NAMES,
+        output_names=OUTPUT_NAMES,
+        toolchain=versions("torch", "coremltools"),
+        report={"quantization": quantization, "spec": spec},
+        extra_postprocessing={"ios": "CIColorCube / CIColorCubeWithColorSpace takes the lut output as is"},
+        emulator=emulator(module, precision),
+    )
+
+
+def inspect_spec(path: Path) -> dict[str, object]:
+    """Names, shapes and dtypes of the interface; op types and the dtypes of op outputs and constants."""
+    import coremltools as ct
+    from coremltools.proto import MIL_pb2
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    spec = model.get_spec()
+    array_type = ct.proto.FeatureTypes_pb2.ArrayFeatureType.ArrayDataType.Name
+    dtype_name = {v: k for k, v in MIL_pb2.DataType.items()}
+    ops: Counter[str] = Counter()
+    dtypes: Counter[str] = Counter()
+
+    def walk(block) -> None:
+        for op in block.operations:
+            ops[op.type] += 1
+            kind = "const" if op.type == "const" else "constexpr" if op.type.startswith("constexpr") else "op"
+            for output in op.outputs:
+                if output.type.HasField("tensorType"):
+                    dtypes[f"{kind}:{dtype_name[output.type.tensorType.dataType]}"] += 1
+            for inner in op.blocks:
+                walk(inner)
+
+    main = spec.mlProgram.functions["main"]
+    for block in main.block_specializations.values():
+        walk(block)
+    return {
+        "specification_version": spec.specificationVersion,
+        "opset": sorted(main.block_specializations),
+        "inputs": {f.name: list(f.type.multiArrayType.shape) for f in spec.description.input},
+        "outputs": {f.name: list(f.type.multiArrayType.shape) for f in spec.description.output},
+        "interface_dtypes": {
+            f.name: array_type(f.type.multiArrayType.dataType)
+            for f in (*spec.description.input, *spec.description.output)
+        },
+        "op_types": dict(sorted(ops.items())),
+        "dtypes": dict(sorted(dtypes.items())),
+    }
+
+
+def _check_spec(spec: dict, precision: str, input_shape: tuple[int, ...]) -> None:
+    """Refuse an artifact whose spec is not what the contract will promise."""
+    from edgemef.errors import ConversionError
+
+    problems = []
+    if spec["inputs"] != {INPUT_NAMES[0]: list(input_shape)}:
+        problems.append(f"inputs {spec['inputs']}")
+    if sorted(spec["outputs"]) != sorted(OUTPUT_NAMES):
+        problems.append(f"outputs {sorted(spec['outputs'])}")
+    if any(v != "FLOAT32" for v in spec["interface_dtypes"].values()):
+        problems.append(f"interface dtypes {spec['interface_dtypes']}")
+    compute = "fp32" if precision == "fp32" else "fp16"
+    want = "op:FLOAT32" if compute == "fp32" else "op:FLOAT16"
+    if spec["dtypes"].get(want, 0) == 0:
+        problems.append(f"no {want} ops for {precision}")
+    if precision == "int8" and not any(t.startswith("constexpr") for t in spec["op_types"]):
+        problems.append("no constexpr (quantized) weights")
+    compared = spec.get("int8_weights_vs_emulation", {})
+    if precision == "int8" and (compared.get("max_abs_diff", 1.0) > 0 or compared.get("unmatched")):
+        problems.append(f"int8 weights differ from the emulation: {compared}")
+    if problems:
+        raise ConversionError("the CoreML spec is not as expected: " + "; ".join(problems))
+
+
+def _compare_int8_weights(path: Path, module: torch.nn.Module) -> dict[str, float | int]:
+    """Dequantize the artifact's int8 weights and compare with :func:`coreml_int8` of the torch weights."""
+    import coremltools as ct
+    from coremltools.converters.mil.frontend.milproto.load import load as milproto_load
+
+    model = ct.models.MLModel(str(path), skip_model_load=True)
+    spec = model.get_spec()
+    program = milproto_load(spec, spec.specificationVersion, file_weights_dir=model.weights_dir)
+    stored = {}
+    for op in program.functions["main"].operations:
+        if op.op_type == "constexpr_affine_dequantize":  # value = (q - zero_point) * scale along axis
+            q = op.quantized_data.val.astype(np.float32)
+            shape = [1] * q.ndim
+            shape[int(op.axis.val)] = -1
+            zero = np.asarray(op.zero_point.val, np.float32).reshape(
+                shape if np.size(op.zero_point.val) > 1 else []
+            )
+            scale = np.asarray(op.scale.val, np.float32).reshape(shape if np.size(op.scale.val) > 1 else [])
+            stored[op.outputs[0].name] = ((q - zero) * scale).astype(np.float16).astype(np.float32)
+    worst, matched = 0.0, set()
+    for name, parameter in module.named_parameters():
+        key = "p_" + name.replace(".", "_") + "_to_fp16_quantized"
+        if key in stored:
+            emulated = coreml_int8(parameter.detach().numpy()).astype(np.float32)
+            worst = max(worst, float(np.abs(stored[key].reshape(emulated.shape) - emulated).max()))
+            matched.add(key)
+    return {
+        "weights_matched": len(matched),
+        "unmatched": sorted(set(stored) - matched),
+        "max_abs_diff": worst,
+    }
