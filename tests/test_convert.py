@@ -136,3 +136,15 @@ def test_int8_artifacts_hold_the_gate_on_real_held_out_brackets(converted, targe
             [cv2.resize(f, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA) for f in bracket.frames]
         )
         assert psnr(artifact.fuse(small), reference_model.fuse(small)) >= 32.0
+
+
+@pytest.mark.slow
+def test_readme_first_command_writes_a_verified_pte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``edgemef convert --target android`` with every default (int8, grid 33), as the README's first command."""
+    assert main(["convert", "--target", "android", "--out", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "lut-student-int8-g33.pte" in table and "parity PSNR" in table
+    contract = read_contract(tmp_path / "lut-student-int8-g33.pte")
+    assert contract.precision == "int8" and contract.grid_size == 33 and contract.parity["passed"]
+    assert contract.checks["delegation"]["delegated_share"] > 0.9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lut-student-int8-g33.json", "lut-student-int8-g33.pte"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -18,8 +20,19 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
 
 
-def test_readme_first_command_uses_shipped_examples() -> None:
-    first = readme_commands()[0]
-    assert "edgemef fuse" in first
-    pattern = re.search(r"(examples/\S+)", first).group(1)
+def test_readme_first_command_converts_for_android() -> None:
+    assert "edgemef convert --target android" in readme_commands()[0]
+
+
+def test_readme_fuse_command_uses_shipped_examples_and_the_converted_artifact() -> None:
+    fuse = next(c for c in readme_commands() if "edgemef fuse --artifact" in c)
+    pattern = re.search(r"(examples/\S+)", fuse).group(1)
     assert list(ROOT.glob(pattern)), pattern
+    assert "dist/android/lut-student-int8-g33.pte" in fuse  # what the first command writes
+
+
+def test_readme_capability_table_is_current() -> None:
+    pytest.importorskip("torch")
+    from converters.capabilities import capability_table
+
+    assert capability_table() in (ROOT / "README.md").read_text()
