@@ -3,7 +3,7 @@
 Needs the authoring extra (``pip install 'edgemef[author]'``). One module per export target
 (``executorch_target``, ``coreml_target``, ``litert_target``, ``onnx_target``), one capability table
 (:mod:`converters.capabilities`), the calibration and parity brackets (:mod:`converters.calibration`), the
-parity gates (:mod:`converters.parity`) and the orchestration (:mod:`converters.convert`).
+parity gates (:mod:`converters.parity`) and the orchestration (:mod:`converters.pipeline`).
 
 Example:
     >>> from converters import ConvertConfig, convert                        # doctest: +SKIP
@@ -13,7 +13,7 @@ Example:
 """
 
 from converters.capabilities import TARGETS, TargetSpec, capability_table, resolve_target
-from converters.convert import ConversionResult, ConvertConfig, convert
+from converters.pipeline import ConversionResult, ConvertConfig, convert
 
 __all__ = [
     "TARGETS",

@@ -82,6 +82,20 @@ def test_missing_calibration_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_failed_parity_gate_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An impossible gate: the conversion fails, reports per stack what diverged, and leaves no file."""
+    import converters.pipeline as pipeline
+
+    monkeypatch.setitem(pipeline.PARITY_GATE_DB, "int8", 120.0)
+    out = tmp_path / "out"
+    with pytest.raises(
+        ConversionError, match=r"failed its parity gate, nothing written(.|\n)*coffee_ev2: .* dB"
+    ):
+        convert(ConvertConfig(target="onnx", precision="int8", grid=9, out=out))
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("target", "precision"), CASES)
 def test_conversion_passes_parity_in_its_runtime(converted, target: str, precision: str) -> None:
     result = converted(target, precision)
@@ -139,12 +153,17 @@ def test_int8_artifacts_hold_the_gate_on_real_held_out_brackets(converted, targe
 
 
 @pytest.mark.slow
-def test_readme_first_command_writes_a_verified_pte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``edgemef convert --target android`` with every default (int8, grid 33), as the README's first command."""
+def test_readme_first_command_writes_a_verified_pte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``edgemef convert --target android`` with every default (int8, grid 33): the README's first command."""
     assert main(["convert", "--target", "android", "--out", str(tmp_path)]) == 0
     table = capsys.readouterr().out
     assert "lut-student-int8-g33.pte" in table and "parity PSNR" in table
     contract = read_contract(tmp_path / "lut-student-int8-g33.pte")
     assert contract.precision == "int8" and contract.grid_size == 33 and contract.parity["passed"]
     assert contract.checks["delegation"]["delegated_share"] > 0.9
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lut-student-int8-g33.json", "lut-student-int8-g33.pte"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lut-student-int8-g33.json",
+        "lut-student-int8-g33.pte",
+    ]

@@ -68,11 +68,31 @@ def test_sha256_mismatch(artifact_copy: Path) -> None:
         ArtifactFusion(artifact_copy)
 
 
-def test_truncated_artifact_with_matching_contract_fails_to_load(artifact_copy: Path) -> None:
-    artifact_copy.write_bytes(artifact_copy.read_bytes()[:1000])
-    _rewrite_contract(artifact_copy, sha256=artifact_sha256(artifact_copy))
-    with pytest.raises(ArtifactError, match="onnxruntime cannot load it"):
-        ArtifactFusion(artifact_copy)
+@pytest.fixture(scope="module")
+def pte_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torch")
+    pytest.importorskip("executorch")
+    from converters import ConvertConfig, convert
+
+    out = tmp_path_factory.mktemp("android")
+    return convert(ConvertConfig(target="android", precision="fp32", grid=9, out=out)).artifact
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("kind", "runtime"), [("onnx", "onnxruntime"), ("tflite", "LiteRT"), ("pte", "ExecuTorch")]
+)
+def test_truncated_artifact_with_matching_contract_fails_to_load(
+    request: pytest.FixtureRequest, kind: str, runtime: str, tmp_path: Path
+) -> None:
+    """A damaged model file whose contract was 'fixed' to match still fails cleanly in its runtime."""
+    source = request.getfixturevalue(f"{kind}_artifact")
+    artifact = tmp_path / source.name
+    artifact.write_bytes(source.read_bytes()[: source.stat().st_size // 3])
+    shutil.copy(contract_path(source), contract_path(artifact))
+    _rewrite_contract(artifact, sha256=artifact_sha256(artifact))
+    with pytest.raises(ArtifactError, match=f"{runtime} cannot load it"):
+        ArtifactFusion(artifact).fuse(np.zeros((3, 16, 16, 3), np.uint8))
 
 
 def test_other_format_version(artifact_copy: Path) -> None:
