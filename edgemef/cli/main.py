@@ -13,10 +13,10 @@ import traceback
 from collections.abc import Sequence
 
 from edgemef import __version__
-from edgemef.cli import bench_cmd, convert_cmd, eval_cmd, fuse_cmd, models_cmd, train_cmd
+from edgemef.cli import bench_cmd, convert_cmd, eval_cmd, fuse_cmd, models_cmd, profile_cmd, train_cmd
 from edgemef.errors import EdgemefError
 
-COMMANDS = (convert_cmd, fuse_cmd, eval_cmd, models_cmd, train_cmd, bench_cmd)
+COMMANDS = (convert_cmd, fuse_cmd, eval_cmd, models_cmd, train_cmd, bench_cmd, profile_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

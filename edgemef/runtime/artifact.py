@@ -19,21 +19,22 @@ class ArtifactFusion:
     """An exported LUT-distill network (``.pte``, ``.tflite``, ``.onnx``) behind the fusion-model interface.
 
     Loading verifies the contract (format version, file name, sha256) and opens the backend it names; the
-    full-resolution weighted sum and LUT lookup run in :func:`edgemef.lut.fuse_and_apply`.
+    full-resolution weighted sum and LUT lookup run in :func:`edgemef.lut.fuse_and_apply`. ``threads``: CPU
+    threads of the backend (default: all this process may use).
 
     Example:
         >>> fusion = ArtifactFusion("dist/onnx/lut-student-fp32-g33.onnx")   # doctest: +SKIP
         >>> fused = fusion.fuse(frames)                                        # doctest: +SKIP
     """
 
-    def __init__(self, artifact: str | Path) -> None:
+    def __init__(self, artifact: str | Path, threads: int | None = None) -> None:
         self.artifact = Path(artifact)
         self.contract: Contract = read_contract(self.artifact)
         if self.contract.family != "lut-distill":
             raise ArtifactError(
                 f"{self.artifact}: a {self.contract.family} model; this runtime fuses lut-distill"
             )
-        self.backend: Backend = open_backend(self.artifact, self.contract)
+        self.backend: Backend = open_backend(self.artifact, self.contract, threads)
         self.name = f"{self.contract.model} ({self.contract.backend} {self.contract.precision})"
         self.last_predict_ms = float("nan")
 

@@ -35,7 +35,8 @@ class Backend(Protocol):
         ...
 
 
-def _threads() -> int:
+def available_threads() -> int:
+    """CPU threads this process may use."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
@@ -63,13 +64,13 @@ class OnnxRuntimeBackend:
 
     name = "onnxruntime"
 
-    def __init__(self, artifact: Path, contract: Contract) -> None:
+    def __init__(self, artifact: Path, contract: Contract, threads: int | None = None) -> None:
         try:
             import onnxruntime as ort
         except ImportError:
             raise _missing("onnxruntime", "onnxruntime", "onnx-runtime") from None
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _threads()
+        options.intra_op_num_threads = threads or available_threads()
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
@@ -90,13 +91,13 @@ class LiteRtBackend:
 
     name = "litert"
 
-    def __init__(self, artifact: Path, contract: Contract) -> None:
+    def __init__(self, artifact: Path, contract: Contract, threads: int | None = None) -> None:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise _missing("litert", "ai-edge-litert", "litert") from None
         try:
-            interpreter = Interpreter(model_path=str(artifact), num_threads=_threads())
+            interpreter = Interpreter(model_path=str(artifact), num_threads=threads or available_threads())
             self._runner = interpreter.get_signature_runner(contract.postprocessing.get("signature", None))
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError for corrupt flatbuffers
             raise ArtifactError(f"{artifact}: LiteRT cannot load it ({_first_line(exc)})") from None
@@ -114,9 +115,12 @@ class ExecuTorchBackend:
 
     name = "executorch"
 
-    def __init__(self, artifact: Path, contract: Contract) -> None:
+    def __init__(
+        self, artifact: Path, contract: Contract, threads: int | None = None, *, etdump: bool = False
+    ) -> None:
         try:
             import torch
+            from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
             from executorch.runtime import Runtime
         except ImportError:
             raise ArtifactError(
@@ -125,8 +129,12 @@ class ExecuTorchBackend:
                 "without torch); or convert for --target onnx or rpi, which run torch-free"
             ) from None
         self._torch = torch
+        if threads:
+            _unsafe_reset_threadpool(threads)
         try:
-            program = Runtime.get().load_program(Path(artifact))
+            # debug_buffer_size=0: a small debug buffer aborts the process (DESIGN.md)
+            program = Runtime.get().load_program(Path(artifact), enable_etdump=etdump, debug_buffer_size=0)
+            self.program = program
             self._method = program.load_method("forward")
         except Exception as exc:  # ExecuTorch raises RuntimeError for a corrupt program
             raise ArtifactError(f"{artifact}: ExecuTorch cannot load it ({_first_line(exc)})") from None
@@ -145,7 +153,7 @@ BACKENDS: dict[str, type] = {
 }
 
 
-def open_backend(artifact: Path, contract: Contract) -> Backend:
+def open_backend(artifact: Path, contract: Contract, threads: int | None = None) -> Backend:
     """The runner for ``contract.backend``."""
     if contract.backend == "coreml":
         where = "macOS or iOS" if sys.platform != "darwin" else "the coremltools runtime"
@@ -159,7 +167,7 @@ def open_backend(artifact: Path, contract: Contract) -> Backend:
         raise ArtifactError(
             f"{artifact}: unknown backend {contract.backend!r} in its contract (known: {', '.join(BACKENDS)})"
         ) from None
-    return runner(artifact, contract)
+    return runner(artifact, contract, threads)
 
 
 def _first_line(exc: BaseException) -> str:
