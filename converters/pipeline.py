@@ -104,7 +104,8 @@ def _load_student(config: ConvertConfig) -> Student:
                 "pass --weights FILE from 'edgemef train'"
             )
     model = load_weights(path, expected=config.model)
-    assert isinstance(model, Student)
+    if not isinstance(model, Student):
+        raise ConversionError(f"{path}: not {config.model} weights")
     if not model.config.min_grid_size <= config.grid <= model.config.max_grid_size:
         raise ConversionError(
             f"--grid must be between {model.config.min_grid_size} and {model.config.max_grid_size}, "
@@ -113,9 +114,10 @@ def _load_student(config: ConvertConfig) -> Student:
     return model.eval()
 
 
-def artifact_name(model: str, precision: str, grid: int, spec: TargetSpec) -> str:
-    """``lut-student-int8-g33.pte``."""
-    return f"{model}-{precision}-g{grid}{spec.suffix}"
+def artifact_name(model: str, precision: str, grid: int, spec: TargetSpec, n_exposures: int = 3) -> str:
+    """``lut-student-int8-g33.pte`` (3 exposures) or ``lut-student-2exp-int8-g33.pte``."""
+    exposures = "" if n_exposures == 3 else f"-{n_exposures}exp"
+    return f"{model}{exposures}-{precision}-g{grid}{spec.suffix}"
 
 
 def _contract(
@@ -276,7 +278,7 @@ def convert(config: ConvertConfig) -> ConversionResult:
     module = ExportableStudent(student, config.grid).eval()
     example = torch.from_numpy(calibration[0])
     target = importlib.import_module(spec.module)
-    name = artifact_name(config.model, precision, config.grid, spec)
+    name = artifact_name(config.model, precision, config.grid, spec, n)
     _log(f"{config.model} -> {spec.summary}, {precision} ({PRECISIONS[precision]}), grid {config.grid}")
     with tempfile.TemporaryDirectory(dir=out, prefix=".convert-") as tmp:
         start = time.perf_counter()

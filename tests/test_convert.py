@@ -167,3 +167,17 @@ def test_readme_first_command_writes_a_verified_pte(
         "lut-student-int8-g33.json",
         "lut-student-int8-g33.pte",
     ]
+
+
+@pytest.mark.slow
+def test_two_exposure_student_converts_and_fuses_pairs(tmp_path: Path) -> None:
+    from edgemef.weights import shipped_exposure_counts
+
+    if 2 not in shipped_exposure_counts("lut-student"):
+        pytest.skip("no shipped 2-exposure student")
+    result = convert(ConvertConfig(target="onnx", precision="int8", grid=9, n_exposures=2, out=tmp_path))
+    assert result.artifact.name == "lut-student-2exp-int8-g9.onnx"
+    assert result.contract.n_exposures == 2 and result.contract.inputs[0].shape == (1, 6, 128, 128)
+    pair = load_stacks("parity", 2)[0].frames
+    fused = ArtifactFusion(result.artifact).fuse(pair)
+    assert fused.shape == pair.shape[1:]
