@@ -25,11 +25,13 @@ def main() -> None:
     ]
     for target, spec in TARGETS.items():
         for precision in spec.precisions:
-            result = convert(ConvertConfig(target, precision=precision, grid=args.grid, out=args.out / target))
+            result = convert(
+                ConvertConfig(target, precision=precision, grid=args.grid, out=args.out / target)
+            )
             row = result.summary_row()
             rows.append(
-                f"| {target} | `{result.artifact.name}` | {precision} | {row['size']} | {row['parity PSNR']} | "
-                f"{row['predictor latency']} |"
+                f"| {target} | `{result.artifact.name}` | {precision} | {row['size']} | "
+                f"{row['parity PSNR']} | {row['predictor latency']} |"
             )
             print(rows[-1], flush=True)
     print("\n".join(rows))

@@ -1,4 +1,5 @@
-"""The benchmark matrix behind ``edgemef bench``: models x resolutions, Mertens measured in the same run.
+"""The benchmark matrix behind ``edgemef bench``: models and exported artifacts x resolutions, Mertens
+measured in the same run.
 
 Every figure is a median over ``runs`` timed runs after one warm-up run, on the machine that runs it.
 For LUT models the time is split into the predictor (thumbnails + network) and the full-resolution
@@ -68,6 +69,11 @@ def bench_model(
     model = create_model(name, **options)
     if get_model_spec(name).family != "lut-distill":
         return None, None, median_ms(lambda: model.fuse(frames), runs)
+    return bench_predictor(model, frames, runs)
+
+
+def bench_predictor(model: object, frames: np.ndarray, runs: int) -> tuple[float, float, float]:
+    """(predictor, apply, total) medians in ms for anything with ``predict(frames) -> (weights, lut)``."""
     from edgemef.lut import fuse_and_apply
 
     weights, lut = model.predict(frames)  # type: ignore[attr-defined]
@@ -77,9 +83,18 @@ def bench_model(
 
 
 def run_matrix(
-    models: Sequence[str], resolutions: Sequence[str], *, runs: int = 5, grids: Sequence[int] = (33,)
+    models: Sequence[str],
+    resolutions: Sequence[str],
+    *,
+    runs: int = 5,
+    grids: Sequence[int] = (33,),
+    artifacts: Sequence[str] = (),
 ) -> list[BenchRow]:
-    """Benchmark every model (every grid size for LUT models) at every resolution, with Mertens beside it."""
+    """Benchmark every model (every grid size for LUT models) and every exported artifact (``.pte``,
+    ``.tflite``, ``.onnx``: the predictor in its runtime) at every resolution, with Mertens beside it."""
+    from edgemef.runtime import ArtifactFusion
+
+    exported = [ArtifactFusion(path) for path in artifacts]
     rows = []
     for resolution in resolutions:
         width, height = RESOLUTIONS[resolution]
@@ -104,6 +119,18 @@ def run_matrix(
                         mertens_ms / total,
                     )
                 )
+        for fusion in exported:
+            c = fusion.contract
+            bracket = (
+                frames if c.n_exposures == len(frames) else synthetic_bracket(width, height, c.n_exposures)
+            )
+            predictor, apply, total = bench_predictor(fusion, bracket, runs)
+            label = f"{c.model} (grid {c.grid_size}, {c.backend} {c.precision})"
+            rows.append(
+                BenchRow(
+                    label, resolution, width, height, predictor, apply, total, mertens_ms, mertens_ms / total
+                )
+            )
     return rows
 
 
@@ -145,3 +172,15 @@ def format_rows(rows: Sequence[BenchRow]) -> str:
 
 def rows_as_dicts(rows: Sequence[BenchRow]) -> list[dict[str, object]]:
     return [asdict(r) for r in rows]
+
+
+def rows_as_csv(rows: Sequence[BenchRow]) -> str:
+    """The rows as CSV (one header line, the :class:`BenchRow` fields)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(BenchRow.__dataclass_fields__))
+    writer.writeheader()
+    writer.writerows(rows_as_dicts(rows))
+    return buffer.getvalue()

@@ -36,3 +36,19 @@ def test_readme_capability_table_is_current() -> None:
     from converters.capabilities import capability_table
 
     assert capability_table() in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_benchmark_suites_smoke() -> None:
+    """Every pytest-benchmark suite runs once (timing disabled), as CI's smoke of benchmarks/."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "benchmarks", "--benchmark-disable", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -34,14 +34,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--grids", default="33", help="LUT grid sizes for LUT models (default 33)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
+    parser.add_argument(
+        "--artifacts",
+        nargs="*",
+        default=(),
+        metavar="FILE",
+        help="exported models (.pte/.tflite/.onnx from edgemef convert): predictor in its runtime",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the rows as CSV")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from edgemef.bench import RESOLUTIONS, format_rows, machine_description, rows_as_dicts, run_matrix
+    from edgemef.bench import (
+        RESOLUTIONS,
+        format_rows,
+        machine_description,
+        rows_as_csv,
+        rows_as_dicts,
+        run_matrix,
+    )
 
     models = [m for m in args.models.split(",") if m]
+    artifacts = [str(a) for a in args.artifacts]
     for name in models:
         get_model_spec(name)
     resolutions = [r for r in args.resolutions.split(",") if r]
@@ -56,11 +72,13 @@ def run(args: argparse.Namespace) -> int:
         raise EdgemefError(f"--grids takes comma-separated integers, got {args.grids!r}") from None
     if args.runs < 1:
         raise EdgemefError("--runs must be at least 1")
-    rows = run_matrix(models, resolutions, runs=args.runs, grids=grids)
+    rows = run_matrix(models, resolutions, runs=args.runs, grids=grids, artifacts=artifacts)
     machine = machine_description()
     print(f"machine: {machine['cpu']}, {machine['cores']} cores (medians of {args.runs} runs)")
     print(format_rows(rows))
     if args.json is not None:
         payload = {"machine": machine, "runs": args.runs, "rows": rows_as_dicts(rows)}
         atomic_write_bytes(args.json, (json.dumps(payload, indent=2) + "\n").encode())
+    if args.csv is not None:
+        atomic_write_bytes(args.csv, rows_as_csv(rows).encode())
     return 0
