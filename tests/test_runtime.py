@@ -197,3 +197,16 @@ def test_pte_without_torch_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "needs ExecuTorch's Python bindings, which link libtorch" in done.stderr
+
+
+@pytest.mark.slow
+def test_bench_rows_for_artifacts(
+    onnx_artifact: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path = tmp_path / "bench.csv"
+    args = ["bench", "--models", "mertens", "--resolutions", "720p", "--runs", "1", "--csv", str(csv_path)]
+    assert main([*args, "--artifacts", str(onnx_artifact)]) == 0
+    table = capsys.readouterr().out
+    assert "lut-student (grid 17, onnxruntime fp32)" in table and "| mertens |" in table
+    lines = csv_path.read_text().splitlines()
+    assert lines[0].startswith("model,resolution,width,height") and len(lines) == 3
