@@ -45,7 +45,7 @@ def executorch_operators(artifact: Path, thumbnails: np.ndarray, runs: int, thre
     import torch
     from executorch.devtools import Inspector
 
-    from edgemef.runtime.backends import ExecuTorchBackend
+    from edgemef.executorch_host import ExecuTorchBackend
     from edgemef.runtime.contract import read_contract
 
     backend = ExecuTorchBackend(artifact, read_contract(artifact), threads, etdump=True)

@@ -6,9 +6,10 @@ is created, so importing this module is cheap and needs none of them.
 
 - ``onnxruntime``: ``.onnx`` (CPU execution provider). Torch-free.
 - ``litert``: ``.tflite`` through ai-edge-litert's ``Interpreter`` (XNNPACK CPU delegate). Torch-free.
-- ``executorch``: ``.pte`` through ``executorch.runtime``. On a device the ``.pte`` runs in ExecuTorch's C++
-  runtime (Android: its Java/JNI bindings) without torch; on a host, the ExecuTorch Python bindings link
-  libtorch, so running a ``.pte`` here needs the ``author`` extra.
+- ``executorch``: ``.pte`` through ``executorch.runtime`` (:mod:`edgemef.executorch_host`, outside this
+  package). On a device the ``.pte`` runs in ExecuTorch's C++ runtime (Android: its Java/JNI bindings)
+  without torch; on a host, the ExecuTorch Python bindings link libtorch, so running a ``.pte`` here needs
+  the ``author`` extra.
 - ``coreml``: ``.mlpackage`` needs macOS/iOS; on Linux it can be converted and inspected, not run.
 """
 
@@ -46,7 +47,7 @@ def _missing(backend: str, package: str, extra: str) -> ArtifactError:
     )
 
 
-def _check_outputs(
+def check_outputs(
     outputs: dict[str, np.ndarray], contract: Contract, artifact: Path
 ) -> dict[str, np.ndarray]:
     for spec in contract.outputs:
@@ -75,7 +76,7 @@ class OnnxRuntimeBackend:
         try:
             self._session = ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for corrupt files
-            raise ArtifactError(f"{artifact}: onnxruntime cannot load it ({_first_line(exc)})") from None
+            raise ArtifactError(f"{artifact}: onnxruntime cannot load it ({first_line(exc)})") from None
         self._artifact, self._contract = artifact, contract
         self._input = contract.inputs[0].runtime_name
         self._outputs = [spec.runtime_name for spec in contract.outputs]
@@ -83,7 +84,7 @@ class OnnxRuntimeBackend:
     def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
         values = self._session.run(self._outputs, {self._input: thumbnails})
         named = {spec.name: np.asarray(v) for spec, v in zip(self._contract.outputs, values, strict=True)}
-        return _check_outputs(named, self._contract, self._artifact)
+        return check_outputs(named, self._contract, self._artifact)
 
 
 class LiteRtBackend:
@@ -100,56 +101,27 @@ class LiteRtBackend:
             interpreter = Interpreter(model_path=str(artifact), num_threads=threads or available_threads())
             self._runner = interpreter.get_signature_runner(contract.postprocessing.get("signature", None))
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError for corrupt flatbuffers
-            raise ArtifactError(f"{artifact}: LiteRT cannot load it ({_first_line(exc)})") from None
+            raise ArtifactError(f"{artifact}: LiteRT cannot load it ({first_line(exc)})") from None
         self._artifact, self._contract = artifact, contract
         self._input = contract.inputs[0].runtime_name
 
     def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
         values = self._runner(**{self._input: thumbnails})
         named = {spec.name: np.asarray(values[spec.runtime_name]) for spec in self._contract.outputs}
-        return _check_outputs(named, self._contract, self._artifact)
+        return check_outputs(named, self._contract, self._artifact)
 
 
-class ExecuTorchBackend:
-    """A ``.pte`` file in ExecuTorch's Python runtime (XNNPACK kernels registered)."""
+def _executorch_backend(artifact: Path, contract: Contract, threads: int | None = None) -> Backend:
+    """ExecuTorch's Python bindings link libtorch, so its runner lives outside this torch-free package."""
+    from edgemef.executorch_host import ExecuTorchBackend
 
-    name = "executorch"
-
-    def __init__(
-        self, artifact: Path, contract: Contract, threads: int | None = None, *, etdump: bool = False
-    ) -> None:
-        try:
-            import torch
-            from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
-            from executorch.runtime import Runtime
-        except ImportError:
-            raise ArtifactError(
-                "running a .pte on this machine needs ExecuTorch's Python bindings, which link libtorch: "
-                "pip install 'edgemef[author]' (on a phone the .pte runs in ExecuTorch's C++ runtime "
-                "without torch); or convert for --target onnx or rpi, which run torch-free"
-            ) from None
-        self._torch = torch
-        if threads:
-            _unsafe_reset_threadpool(threads)
-        try:
-            # debug_buffer_size=0: a small debug buffer aborts the process (DESIGN.md)
-            program = Runtime.get().load_program(Path(artifact), enable_etdump=etdump, debug_buffer_size=0)
-            self.program = program
-            self._method = program.load_method("forward")
-        except Exception as exc:  # ExecuTorch raises RuntimeError for a corrupt program
-            raise ArtifactError(f"{artifact}: ExecuTorch cannot load it ({_first_line(exc)})") from None
-        self._artifact, self._contract = artifact, contract
-
-    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
-        values = self._method.execute([self._torch.from_numpy(np.ascontiguousarray(thumbnails))])
-        named = {spec.name: values[spec.index].numpy() for spec in self._contract.outputs}
-        return _check_outputs(named, self._contract, self._artifact)
+    return ExecuTorchBackend(artifact, contract, threads)
 
 
-BACKENDS: dict[str, type] = {
+BACKENDS: dict[str, object] = {
     "onnxruntime": OnnxRuntimeBackend,
     "litert": LiteRtBackend,
-    "executorch": ExecuTorchBackend,
+    "executorch": _executorch_backend,
 }
 
 
@@ -167,9 +139,9 @@ def open_backend(artifact: Path, contract: Contract, threads: int | None = None)
         raise ArtifactError(
             f"{artifact}: unknown backend {contract.backend!r} in its contract (known: {', '.join(BACKENDS)})"
         ) from None
-    return runner(artifact, contract, threads)
+    return runner(artifact, contract, threads)  # type: ignore[operator]
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
