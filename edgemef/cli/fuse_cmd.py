@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
-from edgemef.errors import BracketError, ImageWriteError
+from edgemef.errors import ArtifactError, BracketError, ImageWriteError
 from edgemef.io import Bracket, expand_sources, read_bracket, write_image
 from edgemef.io.write import WRITABLE
 from edgemef.models import create_model, get_model_spec
@@ -118,7 +118,7 @@ def _run_artifact(args: argparse.Namespace) -> int:
     from edgemef.runtime import ArtifactFusion
 
     if args.model is not None or args.grid is not None or args.weights is not None:
-        raise BracketError("--artifact replaces --model, --grid and --weights (the contract fixes them)")
+        raise ArtifactError("--artifact replaces --model, --grid and --weights (the contract fixes them)")
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
     model = ArtifactFusion(args.artifact)  # a bad artifact fails before the frames are read
