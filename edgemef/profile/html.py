@@ -24,7 +24,7 @@ th{background:#f4f6fa} .num{text-align:right;font-variant-numeric:tabular-nums} 
 
 
 def _bars(
-    rows: list[tuple[str, float, str]], unit: str = "ms", width: int = 460, label_width: int = 190
+    rows: list[tuple[str, float, str]], unit: str = "ms", width: int = 460, label_width: int = 120
 ) -> str:
     """Horizontal bars: (label, value, colour)."""
     if not rows:
@@ -124,7 +124,7 @@ def render(report: dict) -> str:
             f"<p class='muted'>{escape(ops['source'])}. One inference: {ops['inference_ms']:.2f} ms in the "
             "runtime; "
             f"its top-level events add up to {ops['total_ms']:.2f} ms. Blue: delegated (XNNPACK); orange: "
-            f"portable or CPU-provider kernels.</p>{_bars(op_rows, width=640)}"
+            f"portable or CPU-provider kernels.</p>{_bars(op_rows, width=760, label_width=300)}"
         )
     else:
         op_html = f"<p class='muted'>Not available: {escape(ops.get('why', ''))}</p>"
