@@ -49,6 +49,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="LUT grid size for lut-student/lut-teacher (editable mode: 8..128; default 33)",
     )
+    add_weights_argument(parser)
+
+
+def add_weights_argument(parser: argparse.ArgumentParser) -> None:
+    """``--weights FILE``: a ``.safetensors`` file from ``edgemef train`` instead of the shipped weights."""
     parser.add_argument(
         "--weights",
         type=Path,

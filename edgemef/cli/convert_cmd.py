@@ -9,6 +9,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from edgemef.cli.common import add_weights_argument
 from edgemef.errors import ConversionError
 from edgemef.models.registry import torch_available
 
@@ -39,13 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default dist/TARGET)"
     )
-    parser.add_argument(
-        "--weights",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="weights from 'edgemef train' (default: shipped)",
-    )
+    add_weights_argument(parser)
     parser.add_argument(
         "--exposures",
         type=int,
