@@ -44,3 +44,7 @@ class ArtifactError(EdgemefError):
 
 class ConversionError(EdgemefError):
     """A conversion failed: the exporter refused the model, or the artifact failed its parity gate."""
+
+
+class CameraError(EdgemefError):
+    """A camera is missing, refuses a setting a bracket needs, or does not deliver the requested exposure."""

@@ -70,3 +70,26 @@ def bracket_files(tmp_path: Path, scene: np.ndarray) -> list[Path]:
         cv2.imwrite(str(path), cv2.cvtColor(frames[index], cv2.COLOR_RGB2BGR))
         paths.append(path)
     return paths
+
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory: pytest.TempPathFactory):
+    """``converted(target, precision, grid)``: an artifact made by ``edgemef convert``, once per session.
+
+    Conversions take 10-60 s each, so modules that need the same artifact share it; tests must not modify
+    it (copy it first).
+    """
+    pytest.importorskip("torch")
+    from converters import ConvertConfig, convert
+
+    made: dict[tuple[str, str, int], Path] = {}
+
+    def make(target: str, precision: str, grid: int) -> Path:
+        key = (target, precision, grid)
+        if key not in made:
+            out = tmp_path_factory.mktemp(f"{target}-{precision}-g{grid}")
+            config = ConvertConfig(target=target, precision=precision, grid=grid, out=out)
+            made[key] = convert(config).artifact
+        return made[key]
+
+    return make

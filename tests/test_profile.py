@@ -19,15 +19,8 @@ OPERATOR_SUM_TOLERANCE = 0.15
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    pytest.importorskip("torch")
-    from converters import ConvertConfig, convert
-
-    root = tmp_path_factory.mktemp("profile")
-    return {
-        target: convert(ConvertConfig(target=target, precision=precision, grid=9, out=root / target)).artifact
-        for target, precision in (("onnx", "int8"), ("android", "int8"), ("rpi", "int8"))
-    }
+def artifacts(converted) -> dict[str, Path]:
+    return {target: converted(target, "int8", 9) for target in ("onnx", "android", "rpi")}
 
 
 @pytest.mark.slow

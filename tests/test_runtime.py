@@ -22,12 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def onnx_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    from converters import ConvertConfig, convert
-
-    out = tmp_path_factory.mktemp("onnx")
-    return convert(ConvertConfig(target="onnx", precision="fp32", grid=17, out=out)).artifact
+def onnx_artifact(converted) -> Path:
+    return converted("onnx", "fp32", 17)
 
 
 @pytest.fixture
@@ -69,13 +65,9 @@ def test_sha256_mismatch(artifact_copy: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def pte_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
+def pte_artifact(converted) -> Path:
     pytest.importorskip("executorch")
-    from converters import ConvertConfig, convert
-
-    out = tmp_path_factory.mktemp("android")
-    return convert(ConvertConfig(target="android", precision="fp32", grid=9, out=out)).artifact
+    return converted("android", "fp32", 9)
 
 
 @pytest.mark.slow
@@ -161,12 +153,8 @@ def _run_without_torch(args: list[str], cwd: Path) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def tflite_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    from converters import ConvertConfig, convert
-
-    out = tmp_path_factory.mktemp("rpi")
-    return convert(ConvertConfig(target="rpi", precision="int8", grid=17, out=out)).artifact
+def tflite_artifact(converted) -> Path:
+    return converted("rpi", "int8", 17)
 
 
 @pytest.mark.slow
@@ -186,12 +174,8 @@ def test_fuse_artifact_runs_without_torch(
 
 
 @pytest.mark.slow
-def test_pte_without_torch_is_a_clear_error(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("executorch")
-    from converters import ConvertConfig, convert
-
-    pte = convert(ConvertConfig(target="android", precision="fp32", grid=9, out=tmp_path / "dist")).artifact
+def test_pte_without_torch_is_a_clear_error(pte_artifact: Path, tmp_path: Path) -> None:
+    pte = pte_artifact
     done = _run_without_torch(
         ["fuse", "--artifact", str(pte), *COFFEE, "-o", str(tmp_path / "x.jpg")], tmp_path
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 from edgemef.bench import machine_description, synthetic_bracket
 from edgemef.io import read_bracket, write_image
-from edgemef.lut import fuse_and_apply, warm_up
+from edgemef.lut import warm_up
 from edgemef.profile.claims import CLAIMS, judge
 from edgemef.profile.operators import operator_profile
 from edgemef.profile.schema import SCHEMA_VERSION, STAGES
@@ -55,20 +55,13 @@ def _set_threads(threads: int) -> None:
 
 def run_stages(fusion: ArtifactFusion, folder: Path, runs: int) -> dict[str, list[float]]:
     """Decode the JPEG bracket in ``folder``, thumbnails, predictor, full-resolution apply, JPEG encode."""
-    size = int(fusion.contract.preprocessing["thumbnail_size"])
     out = folder / "fused.jpg"
     times: dict[str, list[float]] = {stage: [] for stage in STAGES}
-    grid = fusion.contract.grid_size
     for _ in range(runs):
         bracket, t_decode = _timed(read_bracket, folder / "frame_*.jpg", max_pixels=None)
-        frames = bracket.frames
-        thumbs, t_thumbs = _timed(network_input, frames, size)
-        outputs, t_predict = _timed(fusion.backend.run, thumbs)
-        weights = np.asarray(outputs["weights"], np.float32).reshape(-1)
-        lut = np.ascontiguousarray(np.asarray(outputs["lut"], np.float32).reshape(grid, grid, grid, 3))
-        fused, t_apply = _timed(fuse_and_apply, frames, weights, lut)
+        fused, parts = fusion.fuse_timed(bracket.frames)
         _, t_encode = _timed(write_image, out, fused, jpeg_quality=95)
-        for stage, value in zip(STAGES, (t_decode, t_thumbs, t_predict, t_apply, t_encode), strict=True):
+        for stage, value in {"decode": t_decode, **parts, "encode": t_encode}.items():
             times[stage].append(value)
     return times
 

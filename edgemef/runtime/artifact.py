@@ -44,6 +44,10 @@ class ArtifactFusion:
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
+        weights, lut, _ = self._predict_timed(frames)
+        return weights, lut
+
+    def _predict_timed(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
         check_bracket_array(frames)
         if len(frames) != self.n_exposures:
             raise BracketError(
@@ -51,14 +55,25 @@ class ArtifactFusion:
             )
         size = int(self.contract.preprocessing["thumbnail_size"])
         start = time.perf_counter()
-        outputs = self.backend.run(network_input(frames, size))
-        self.last_predict_ms = (time.perf_counter() - start) * 1000.0
+        thumbnails = network_input(frames, size)
+        resized = time.perf_counter()
+        outputs = self.backend.run(thumbnails)
+        done = time.perf_counter()
+        self.last_predict_ms = (done - resized) * 1000.0
         weights = np.asarray(outputs["weights"], dtype=np.float32).reshape(self.n_exposures)
         grid = self.contract.grid_size
         lut = np.ascontiguousarray(np.asarray(outputs["lut"], dtype=np.float32).reshape(grid, grid, grid, 3))
-        return weights, lut
+        timings = {"thumbnails": (resized - start) * 1000.0, "predictor": self.last_predict_ms}
+        return weights, lut, timings
 
     def fuse(self, frames: np.ndarray) -> np.ndarray:
         """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""
-        weights, lut = self.predict(frames)
-        return fuse_and_apply(frames, weights, lut)
+        return self.fuse_timed(frames)[0]
+
+    def fuse_timed(self, frames: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
+        """:meth:`fuse`, and the milliseconds of its stages: ``thumbnails``, ``predictor``, ``apply``."""
+        weights, lut, timings = self._predict_timed(frames)
+        start = time.perf_counter()
+        fused = fuse_and_apply(frames, weights, lut)
+        timings["apply"] = (time.perf_counter() - start) * 1000.0
+        return fused, timings

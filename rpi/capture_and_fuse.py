@@ -1,0 +1,18 @@
+#!/usr/bin/env python3
+"""Capture (or replay) exposure brackets on a Raspberry Pi, fuse them without PyTorch, check the latency.
+
+The same as the ``edgemef-capture`` command; run ``python rpi/capture_and_fuse.py --help`` for the options
+and see the README's "Raspberry Pi" section for installation.
+"""
+
+import sys
+from pathlib import Path
+
+try:
+    from edgemef.capture.cli import main
+except ImportError:  # run from a source checkout without 'pip install'
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from edgemef.capture.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
