@@ -47,6 +47,13 @@ def test_teacher_then_student_resume_and_export(tmp_path: Path, capsys) -> None:
     logged = [json.loads(line) for line in (teacher_dir / "log.jsonl").read_text().splitlines()]
     assert any("validation" in entry for entry in logged)
 
+    # Resuming with a cosine decay: the learning rate reaches 0 at the last step.
+    assert main([*train_args(data, teacher_dir, 5, "--lr-decay-start", "3"), "--lr", "1e-3"]) == 0
+    last = json.loads((teacher_dir / "log.jsonl").read_text().splitlines()[-2])  # before the validation
+    assert last["step"] == 5 and last["learning_rate"] == 0.0
+    state = torch.load(teacher_dir / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 5 and state["optimizer"]["param_groups"][0]["lr"] == 0.0
+
     student_dir = tmp_path / "student"
     args = train_args(
         data, student_dir, 2, "--teacher", str(teacher_dir / "model.safetensors"), "--student-grid", "9"
@@ -69,6 +76,16 @@ def test_teacher_then_student_resume_and_export(tmp_path: Path, capsys) -> None:
         main(["fuse", *map(str, paths), "-o", str(out), "-m", "lut-student", "--weights", weights_file]) == 0
     )
     assert cv2.imread(str(out)).shape == (60, 80, 3)
+
+
+def test_learning_rate_schedule() -> None:
+    from edgemef.train.loop import TrainConfig, learning_rate_at
+
+    constant = TrainConfig(steps=10, learning_rate=1e-4)
+    assert {learning_rate_at(step, constant) for step in range(1, 11)} == {1e-4}
+    decay = TrainConfig(steps=300, learning_rate=1e-4, lr_decay_start=100)
+    rates = [learning_rate_at(step, decay) for step in (1, 100, 200, 300)]
+    assert rates == pytest.approx([1e-4, 1e-4, 0.5e-4, 0.0])
 
 
 def test_same_seed_same_samples(tmp_path: Path) -> None:

@@ -44,6 +44,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=8, help="samples per step and process (default 8)")
     parser.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate (default 1e-4)")
+    parser.add_argument(
+        "--lr-decay-start",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="keep --lr until STEP, then decay it to 0 at --steps along a cosine (default: constant)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--holdout",
@@ -80,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         validate_every=args.validate_every,
         num_workers=args.workers,
+        lr_decay_start=args.lr_decay_start,
     )
     summary = train(task, args.out, config, resume=not args.no_resume)
     print(json.dumps({k: summary[k] for k in ("task", "steps", "seconds", "validation")}))

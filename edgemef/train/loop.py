@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -46,6 +47,21 @@ class TrainConfig:
     checkpoint_every: int = 100
     log_every: int = 10
     num_workers: int = 0
+    lr_decay_start: int | None = None  # None: constant; else cosine from this step down to 0 at ``steps``
+
+
+def learning_rate_at(step: int, config: TrainConfig) -> float:
+    """The learning rate of optimiser step ``step`` (1-based): constant, then an optional cosine decay.
+
+    >>> config = TrainConfig(steps=300, learning_rate=1e-4, lr_decay_start=100)
+    >>> [round(learning_rate_at(s, config) * 1e4, 3) for s in (1, 100, 200, 300)]
+    [1.0, 1.0, 0.5, 0.0]
+    """
+    start = config.lr_decay_start
+    if start is None or step <= start:
+        return config.learning_rate
+    progress = min(1.0, (step - start) / max(1, config.steps - start))
+    return config.learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 class TrainTask(Protocol):
@@ -167,6 +183,8 @@ def train(
         step = start
         for step, batch in enumerate(loader, start=start + 1):
             module.train()
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate_at(step, config)
             loss, parts = task.loss(wrapped, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -175,8 +193,9 @@ def train(
             if not ranks.is_main:
                 continue
             progress.set_postfix({k: f"{v:.4f}" for k, v in parts.items()})
-            if step % config.log_every == 0:
-                log.write(json.dumps({"step": step, **parts}) + "\n")
+            if step % config.log_every == 0 or step == config.steps:
+                rate = optimizer.param_groups[0]["lr"]
+                log.write(json.dumps({"step": step, **parts, "learning_rate": rate}) + "\n")
                 log.flush()
             if step % config.validate_every == 0 or step == config.steps:
                 module.eval()
