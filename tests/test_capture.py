@@ -7,8 +7,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -279,6 +281,33 @@ def test_simulated_camera_loop_report_renders(
 
 
 @pytest.mark.slow
+def test_loop_stops_cleanly_on_sigterm(rpi_artifacts: dict[str, Path], tmp_path: Path) -> None:
+    """``systemctl stop`` (SIGTERM) ends a --loop like Ctrl-C: summary, verdict and report are written."""
+    out, report = tmp_path / "latest.jpg", tmp_path / "latency.json"
+    args = [sys.executable, str(SCRIPT), "--source", "simulated", "--size", "160x120", "--loop"]
+    args += [
+        "--window",
+        "2",
+        "--artifact",
+        str(rpi_artifacts["tflite"]),
+        "-o",
+        str(out),
+        "--report",
+        str(report),
+    ]
+    process = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not report.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)  # the loop writes the report every --window brackets
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "LATENCY" in stdout and "from simulated" in stdout
+    data = json.loads(report.read_text())
+    assert 1 <= data["runs"] <= 2 and out.exists()  # the rolling window, and the last fused image
+
+
+@pytest.mark.slow
 def test_check_flag_fails_a_missed_budget(rpi_artifacts: dict[str, Path], tmp_path: Path) -> None:
     args = ["--source", "files", "--input", str(COFFEE), "--artifact", str(rpi_artifacts["onnx"])]
     args += ["-o", str(tmp_path / "f.jpg"), "--runs", "1", "--budget-ms", "0.001"]
@@ -379,6 +408,16 @@ def test_pi_requirements_pin_what_the_project_pins() -> None:
     for name, version in pins.items():
         assert required.get(name) == version, f"rpi/requirements.txt: {name} should be =={version}"
     assert not any(name.startswith(("torch", "executorch")) for name in required)
+
+
+def test_every_camera_implements_the_protocol() -> None:
+    from edgemef.capture.camera import Camera
+    from edgemef.capture.picamera2_camera import Picamera2Camera
+    from edgemef.capture.webcam_camera import WebcamCamera
+
+    wanted = {name for name in vars(Camera) if not name.startswith("_")} - {"name"}
+    for camera in (Picamera2Camera, WebcamCamera, SimulatedCamera):
+        assert wanted <= set(vars(camera)), (camera.__name__, wanted - set(vars(camera)))
 
 
 def test_install_script_and_service_are_consistent() -> None:

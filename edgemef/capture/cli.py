@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ from edgemef.errors import EdgemefError, ImageWriteError
 from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, write_image
 
 SOURCES = ("picamera2", "webcam", "files", "simulated")
+_STOP = threading.Event()  # set by SIGTERM
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -291,13 +293,13 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, float]] = []
     size = (0, 0)
     input_bytes = 0
+    index = 0
     try:
         first = capture.next()
         _fuse_one(fusion, first, args, args.output)  # warm-up: runtime weight packing, caches
         if args.camera_hdr:
             _save_camera_hdr(capture, args.output)
-        index = 0
-        while args.loop or index < args.runs:
+        while not _STOP.is_set() and (args.loop or index < args.runs):
             bracket = first if index == 0 and args.source == "files" else capture.next()
             out = _output_path(args, index)
             timings = _fuse_one(fusion, bracket, args, out)
@@ -313,15 +315,19 @@ def run(args: argparse.Namespace) -> int:
                 if args.report is not None and index % max(args.window, 1) == 0:
                     _write_report(args, fusion, rows, size, pi_model, machine, threads, input_bytes)
                 if args.interval:
-                    time.sleep(args.interval)
+                    _STOP.wait(args.interval)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         if not rows:
             return 130
     finally:
         capture.close()
+    if not rows:  # SIGTERM before the first timed bracket
+        print("stopped before the first timed bracket", file=sys.stderr)
+        return 0
     verdict = judge([fusion_ms(row) for row in rows], args.budget_ms, machine, pi_model is not None)
-    print(f"fused {len(rows)} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {args.output}")
+    last = _output_path(args, index - 1)
+    print(f"fused {len(rows)} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {last}")
     print(_summary(stats))
     print(verdict.line())
     if args.report is not None:
@@ -365,11 +371,11 @@ def _save_camera_hdr(capture: _Capture, output: Path) -> None:
     capture.metering = None  # HDR mode changed the exposure: meter the next bracket afresh
 
 
-def _interrupt_on_sigterm() -> None:
-    """``systemctl stop`` sends SIGTERM: end the loop like Ctrl-C (close the camera, write the summary)."""
+def _stop_on_sigterm() -> None:
+    """``systemctl stop`` sends SIGTERM: finish the bracket in hand, then close the camera and summarise."""
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        _STOP.set()
 
     with suppress(ValueError):  # not the main thread
         signal.signal(signal.SIGTERM, handler)
@@ -378,7 +384,8 @@ def _interrupt_on_sigterm() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.source = args.source or ("files" if args.input else "picamera2")
-    _interrupt_on_sigterm()
+    _STOP.clear()
+    _stop_on_sigterm()
     try:
         return run(args)
     except EdgemefError as exc:
