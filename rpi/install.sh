@@ -5,7 +5,9 @@
 #   bash rpi/install.sh                 # apt packages, a virtual environment in ~/edgemef-venv, the runner
 #   bash rpi/install.sh --service ART   # the same, plus a systemd unit running the capture loop with ART
 #
-# EDGEMEF_VENV overrides the environment's folder. The environment is made with --system-site-packages so it
+# EDGEMEF_VENV overrides the environment's folder. For the arm64 proof without a Pi (rpi/prove_on_arm64.py, which
+# runs this script in an arm64 Debian): EDGEMEF_SKIP_APT=1 skips apt (Debian has no python3-picamera2) and
+# EDGEMEF_PIP_ARGS adds pip options (an offline wheel folder). The environment is made with --system-site-packages so it
 # sees picamera2 and libcamera, which Raspberry Pi OS ships as apt packages (they are not on PyPI for the Pi).
 set -euo pipefail
 
@@ -22,13 +24,16 @@ if [ "$(uname -m)" != "aarch64" ]; then
   exit 1
 fi
 
-sudo apt-get update
-sudo apt-get install -y --no-install-recommends python3-venv python3-picamera2
+if [ -z "${EDGEMEF_SKIP_APT:-}" ]; then
+  sudo apt-get update
+  sudo apt-get install -y --no-install-recommends python3-venv python3-picamera2
+fi
 
+read -r -a PIP_ARGS <<< "${EDGEMEF_PIP_ARGS:-}"
 python3 -m venv --system-site-packages "$VENV"
-"$VENV/bin/pip" install --upgrade pip
-"$VENV/bin/pip" install -r "$REPO/rpi/requirements.txt"
-"$VENV/bin/pip" install --no-deps "$REPO"
+"$VENV/bin/pip" install "${PIP_ARGS[@]}" --upgrade pip
+"$VENV/bin/pip" install "${PIP_ARGS[@]}" -r "$REPO/rpi/requirements.txt"
+"$VENV/bin/pip" install "${PIP_ARGS[@]}" --no-deps "$REPO"
 "$VENV/bin/python" - <<'PY'
 import edgemef.capture.cli, edgemef.runtime  # noqa: F401  (the runner imports without torch)
 try:

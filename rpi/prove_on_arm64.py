@@ -4,9 +4,10 @@
 1. builds an arm64 Debian userland with debootstrap from Debian's packages (trixie: the base of today's
    64-bit Raspberry Pi OS, Python 3.13; ``--suite bookworm`` for the older one, Python 3.11), the arm64
    binaries running through qemu-user-static and binfmt_misc;
-2. installs exactly ``rpi/requirements.txt`` for aarch64 into a virtual environment inside it, from PyPI's
-   aarch64 wheels (downloaded on the host, installed offline inside, as on a Pi: ``--only-binary``), plus
-   edgemef itself (a pure-Python wheel), and checks that torch cannot be imported there;
+2. runs ``rpi/install.sh`` inside it (apt skipped: Debian has no python3-picamera2), which installs exactly
+   ``rpi/requirements.txt`` from PyPI's aarch64 wheels (downloaded on the host for the userland's Python,
+   installed offline inside, wheels only) and edgemef from this checkout into ``~/edgemef-venv``, and checks
+   that torch cannot be imported there;
 3. runs ``rpi/capture_and_fuse.py --source files`` inside it with each artifact given (.tflite, .onnx), and
    the same on this host;
 4. compares the arm64 and host fused images (PNG, lossless) and writes ``result.json``.
@@ -39,6 +40,7 @@ BRACKET = REPO / "examples" / "brackets" / "coffee"
 BINFMT_CONF = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 MIRROR = "http://deb.debian.org/debian"
+VENV = "/root/edgemef-venv"  # where rpi/install.sh puts it for root
 PASS_PSNR_DB = 40.0  # arm64 and x86 XNNPACK kernels may round int8 differently; pixels must still agree
 
 
@@ -101,7 +103,9 @@ def download_wheels(wheels: Path, version: str) -> None:
     command += ["--python-version", version, "--implementation", "cp", "--abi", f"cp{tag}", "--abi", "abi3"]
     command += ["--abi", "none", "-r", str(REPO / "rpi" / "requirements.txt")]
     run(command)
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(wheels), str(REPO)])
+    # what building edgemef from source needs (pyproject's build-system), for install.sh's 'pip install .'
+    build = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "-d", str(wheels)]
+    run([*build, "setuptools>=68", "wheel"])
 
 
 def chroot(rootfs: Path, *command: str, capture: bool = False) -> subprocess.CompletedProcess:
@@ -110,17 +114,17 @@ def chroot(rootfs: Path, *command: str, capture: bool = False) -> subprocess.Com
 
 
 def install(rootfs: Path) -> None:
-    venv = rootfs / "opt" / "edgemef"
-    if not (venv / "bin" / "python").exists():
-        chroot(rootfs, "python3", "-m", "venv", "/opt/edgemef")
-    shutil.copy(REPO / "rpi" / "requirements.txt", rootfs / "wheels" / "requirements.txt")
-    edgemef_wheel = sorted((rootfs / "wheels").glob("edgemef-*.whl"))[-1].name
-    pip = ["/opt/edgemef/bin/pip", "install", "--no-index", "--find-links", "/wheels", "--only-binary=:all:"]
-    chroot(rootfs, *pip, "-r", "/wheels/requirements.txt")
-    chroot(rootfs, *pip, "--no-deps", "--force-reinstall", f"/wheels/{edgemef_wheel}")
+    """Run ``rpi/install.sh`` inside the userland, offline from the downloaded wheels (no apt: Debian has no
+    python3-picamera2), then check the environment is aarch64 and has no torch."""
+    source = rootfs / "work" / "edgemef"
+    shutil.rmtree(source, ignore_errors=True)
+    skip = shutil.ignore_patterns(".git", ".venv", "dist", "runs", "build", "__pycache__", "*.egg-info")
+    shutil.copytree(REPO, source, ignore=skip)
+    environment = "EDGEMEF_SKIP_APT=1 EDGEMEF_PIP_ARGS='--no-index --find-links /wheels'"
+    chroot(rootfs, "/bin/bash", "-c", f"cd /work/edgemef && {environment} bash rpi/install.sh")
     probe = chroot(
         rootfs,
-        "/opt/edgemef/bin/python",
+        f"{VENV}/bin/python",
         "-c",
         "import importlib.util as u, platform; print(platform.machine(), u.find_spec('torch') is None)",
         capture=True,
@@ -147,7 +151,7 @@ def prove_artifact(args: argparse.Namespace, artifact: Path, work: Path) -> dict
     for path in (artifact, artifact.with_suffix(".json")):
         shutil.copy(path, work / stem / path.name)
     tick = time.time()
-    inside = ["chroot", str(args.rootfs), "/opt/edgemef/bin/python"]
+    inside = ["chroot", str(args.rootfs), f"{VENV}/bin/python"]
     replay(inside, "/work/capture_and_fuse.py", f"/work/{stem}/{artifact.name}", "/work/bracket",
            f"/work/{stem}_arm64.png", f"/work/{stem}_arm64.json")  # fmt: skip
     emulated_s = time.time() - tick
