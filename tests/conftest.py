@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +97,19 @@ def converted(tmp_path_factory: pytest.TempPathFactory):
         return made[key]
 
     return make
+
+
+def run_python_without_torch(body: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``body`` in a fresh interpreter where ``import torch`` (and executorch) fail; it also fails if
+    anything managed to import torch anyway. ``sys`` is imported for ``body``."""
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None; sys.modules['executorch'] = None\n"
+        "try:\n" + textwrap.indent(body, "    ") + "\n"
+        "finally:\n"
+        "    assert 'torch' not in [m for m, v in sys.modules.items() if v is not None]\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )

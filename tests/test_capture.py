@@ -4,7 +4,6 @@ verdicts, files replay end to end without torch, and every bad input ending in a
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
@@ -26,6 +25,7 @@ from edgemef.capture.planning import FrameRequest, Metering, SensorLimits, ev_of
 from edgemef.capture.simulated_camera import SimulatedCamera
 from edgemef.errors import BracketError, CameraError
 from edgemef.io import read_bracket
+from tests.conftest import run_python_without_torch
 
 REPO = Path(__file__).resolve().parents[1]
 COFFEE = REPO / "examples" / "brackets" / "coffee"
@@ -202,19 +202,11 @@ def rpi_artifacts(converted) -> dict[str, Path]:
 
 def _run_script_without_torch(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """``rpi/capture_and_fuse.py ARGS`` in a fresh interpreter where torch and executorch fail to import."""
-    code = (
-        "import runpy, sys\n"
-        "sys.modules['torch'] = None; sys.modules['executorch'] = None\n"
-        f"sys.argv = [{str(SCRIPT)!r}, *{args!r}]\n"
-        "try:\n"
-        f"    runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
-        "finally:\n"
-        "    assert 'torch' not in [m for m, v in sys.modules.items() if v is not None]\n"
+    script = str(SCRIPT)
+    body = (
+        f"import runpy\nsys.argv = [{script!r}, *{args!r}]\nrunpy.run_path({script!r}, run_name='__main__')"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    return run_python_without_torch(body, cwd)
 
 
 @pytest.mark.slow

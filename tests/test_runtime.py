@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pytest
 from edgemef.cli.main import main
 from edgemef.errors import ArtifactError, BracketError
 from edgemef.runtime import ArtifactFusion, Contract, artifact_sha256, contract_path, read_contract
+from tests.conftest import run_python_without_torch
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "brackets"
 COFFEE = sorted(str(p) for p in (EXAMPLES / "coffee").glob("*.jpg"))
@@ -138,18 +137,7 @@ def test_cli_failures_write_nothing(
 
 def _run_without_torch(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """``edgemef ARGS`` in a fresh interpreter where ``import torch`` (and executorch) fail."""
-    code = (
-        "import sys\n"
-        "sys.modules['torch'] = None; sys.modules['executorch'] = None\n"
-        "from edgemef.cli.main import main\n"
-        f"code = main({args!r})\n"
-        "assert 'torch' not in [m for m, v in sys.modules.items() if v is not None]\n"
-        "sys.exit(code)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    return run_python_without_torch(f"from edgemef.cli.main import main\nsys.exit(main({args!r}))", cwd)
 
 
 @pytest.fixture(scope="module")

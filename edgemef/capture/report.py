@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from edgemef.bench import machine_description
 from edgemef.capture.latency import STAGES, fusion_ms, total_ms
 from edgemef.profile.claims import CLAIMS, judge
-from edgemef.profile.measure import summarize
+from edgemef.profile.measure import artifact_summary, summarize
 from edgemef.profile.schema import SCHEMA_VERSION
 from edgemef.runtime import ArtifactFusion
 
@@ -41,16 +41,7 @@ def runner_report(
         "schema_version": SCHEMA_VERSION,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "producer": f"rpi/capture_and_fuse.py --source {source}",
-        "artifact": {
-            "file": str(fusion.artifact),
-            "model": contract.model,
-            "backend": contract.backend,
-            "precision": contract.precision,
-            "grid_size": contract.grid_size,
-            "n_exposures": contract.n_exposures,
-            "size_bytes": contract.size_bytes,
-            "delegation": contract.checks.get("delegation"),
-        },
+        "artifact": artifact_summary(fusion),
         "machine": {
             "kind": machine_kind,
             "description": f"{machine_name}; {description}",

@@ -39,6 +39,22 @@ def summarize(times_ms: Sequence[float]) -> dict[str, object]:
     }
 
 
+def artifact_summary(fusion: ArtifactFusion) -> dict[str, object]:
+    """The report's ``artifact`` block: what was profiled, from its contract."""
+    contract = fusion.contract
+    return {
+        "file": str(fusion.artifact),
+        "model": contract.model,
+        "backend": contract.backend,
+        "precision": contract.precision,
+        "grid_size": contract.grid_size,
+        "n_exposures": contract.n_exposures,
+        "size_bytes": contract.size_bytes,
+        "delegation": contract.checks.get("delegation"),
+        "parity_min_psnr_db": contract.parity.get("min_psnr_db"),
+    }
+
+
 def _timed(function: Callable[..., object], *args: object, **kwargs: object) -> tuple[Any, float]:
     start = time.perf_counter()
     value = function(*args, **kwargs)
@@ -127,17 +143,7 @@ def profile(
     return {
         "schema_version": SCHEMA_VERSION,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "artifact": {
-            "file": str(fusion.artifact),
-            "model": contract.model,
-            "backend": contract.backend,
-            "precision": contract.precision,
-            "grid_size": contract.grid_size,
-            "n_exposures": contract.n_exposures,
-            "size_bytes": contract.size_bytes,
-            "delegation": contract.checks.get("delegation"),
-            "parity_min_psnr_db": contract.parity.get("min_psnr_db"),
-        },
+        "artifact": artifact_summary(fusion),
         "machine": {
             "kind": machine_kind,
             "description": ", ".join(f"{k} {v}" for k, v in machine.items()),
