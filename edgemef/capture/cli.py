@@ -57,14 +57,17 @@ def _size(text: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="capture_and_fuse.py",
         description="Capture (or replay) exposure brackets, fuse them on this machine without PyTorch, "
         "and check the fusion latency against the LUT-distill paper's 89 ms on a Raspberry Pi.",
         epilog="Example: python rpi/capture_and_fuse.py --source files --input shots/ "
         "--artifact dist/rpi/lut-student-int8-g33.tflite",
     )
     parser.add_argument(
-        "--artifact", required=True, type=Path, help="a .tflite or .onnx from 'edgemef convert'"
+        "--artifact",
+        metavar="FILE",
+        required=True,
+        type=Path,
+        help="a .tflite or .onnx from 'edgemef convert'",
     )
     parser.add_argument(
         "--source",
@@ -74,46 +77,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--input",
+        metavar="PATH",
         nargs="+",
         type=Path,
         help="files source: a bracket's files or folder, or a folder of bracket folders",
     )
     parser.add_argument(
-        "-o", "--output", type=Path, default=Path("fused.jpg"), help="fused image (.jpg/.png)"
+        "-o", "--output", metavar="FILE", type=Path, default=Path("fused.jpg"), help="fused image (.jpg/.png)"
     )
     parser.add_argument("--save-brackets", action="store_true", help="also write the captured frames")
     parser.add_argument("--align", choices=ALIGN_METHODS, default="none", help="align hand-held brackets")
-    parser.add_argument("--runs", type=int, default=10, help="timed brackets after one warm-up (default 10)")
+    parser.add_argument(
+        "--runs", metavar="N", type=int, default=10, help="timed brackets after one warm-up (default 10)"
+    )
     parser.add_argument("--loop", action="store_true", help="capture and fuse until interrupted")
     parser.add_argument(
         "--interval", type=float, default=0.0, metavar="S", help="--loop: seconds between brackets"
     )
-    parser.add_argument("--window", type=int, default=30, help="--loop: brackets in the rolling statistics")
+    parser.add_argument(
+        "--window", metavar="N", type=int, default=30, help="--loop: brackets in the rolling statistics"
+    )
     parser.add_argument(
         "--keep", action="store_true", help="--loop: number the outputs instead of replacing one"
     )
     parser.add_argument(
-        "--budget-ms", type=float, default=PAPER_PI_MS, help="latency budget (default: 89 ms)"
+        "--budget-ms", metavar="MS", type=float, default=PAPER_PI_MS, help="latency budget (default: 89 ms)"
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 when the budget is missed")
-    parser.add_argument("--timings", type=Path, help="append one JSON line of stage timings per bracket")
     parser.add_argument(
-        "--report", type=Path, help="write a profile report JSON ('edgemef profile --render')"
+        "--timings", metavar="FILE", type=Path, help="append one JSON line of stage timings per bracket"
     )
     parser.add_argument(
-        "--threads", type=int, default=None, help="CPU threads for the runtime (default: all)"
+        "--report", metavar="FILE", type=Path, help="write a profile report JSON ('edgemef profile --render')"
     )
     parser.add_argument(
-        "--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, help="files: per-frame pixel guard"
+        "--threads", metavar="N", type=int, default=None, help="CPU threads for the runtime (default: all)"
+    )
+    parser.add_argument(
+        "--max-pixels", metavar="N", type=int, default=DEFAULT_MAX_PIXELS, help="files: per-frame pixel guard"
     )
     camera = parser.add_argument_group("cameras")
     camera.add_argument(
-        "--camera", type=int, default=0, help="camera number (picamera2) or /dev/videoN index"
+        "--camera", metavar="N", type=int, default=0, help="camera number (picamera2) or /dev/videoN index"
     )
-    camera.add_argument("--size", type=_size, default=(1920, 1080), help="capture size (default 1920x1080)")
-    camera.add_argument("--ev-step", type=float, default=2.0, help="EV between frames (default 2)")
     camera.add_argument(
-        "--max-attempts", type=int, default=10, help="frames to wait for an exposure to apply"
+        "--size", metavar="WxH", type=_size, default=(1920, 1080), help="capture size (default 1920x1080)"
+    )
+    camera.add_argument(
+        "--ev-step", metavar="EV", type=float, default=2.0, help="EV between frames (default 2)"
+    )
+    camera.add_argument(
+        "--max-attempts", metavar="N", type=int, default=10, help="frames to wait for an exposure to apply"
     )
     camera.add_argument(
         "--remeter", type=int, default=50, metavar="N", help="--loop: meter again every N brackets"
