@@ -4,6 +4,7 @@
 - :mod:`~edgemef.runtime.backends`: one runner per runtime (onnxruntime, ai-edge-litert, executorch);
 - :mod:`~edgemef.runtime.preprocess`: the networks' thumbnails, shared with training and the converters;
 - :class:`ArtifactFusion`: contract -> backend -> weights and LUT -> :func:`edgemef.lut.fuse_and_apply`.
+- :mod:`~edgemef.runtime.attention_cache`: IPL's int8 attention cache (eqs. 4-9), for PyTorch and devices.
 
 Example:
     >>> from edgemef.runtime import ArtifactFusion                                  # doctest: +SKIP
