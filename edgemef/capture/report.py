@@ -35,7 +35,8 @@ def runner_report(
     contract = fusion.contract
     fusion_times = [fusion_ms(row) for row in rows]
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    description = ", ".join(f"{k} {v}" for k, v in machine_description().items())
+    versions = machine_description()
+    description = f"{machine_name}; python {versions['python']}, {versions['os']}"
     e2e = summarize(fusion_times)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -44,7 +45,7 @@ def runner_report(
         "artifact": artifact_summary(fusion),
         "machine": {
             "kind": machine_kind,
-            "description": f"{machine_name}; {description}",
+            "description": description,
             "threads_used": threads,
         },
         "resolution": list(resolution),

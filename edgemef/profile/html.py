@@ -69,7 +69,7 @@ def _histogram(values: list[float], width: int = 460, height: int = 200) -> str:
 def _line(points: list[tuple[float, float, str]], width: int = 460, height: int = 220) -> str:
     """End-to-end latency (y) against megapixels (x)."""
     if len(points) < 2:
-        return "<p class='muted'>run with --sweep for a curve</p>"
+        return "<p class='muted'>not measured ('edgemef profile --sweep' draws it)</p>"
     left, bottom, plot_w, plot_h = 50, height - 35, width - 140, height - 60
     xmax = max(p[0] for p in points) or 1.0
     ymax = max(p[1] for p in points) or 1.0
@@ -101,6 +101,13 @@ def render(report: dict) -> str:
     """The HTML page of a report."""
     art, machine, stages, e2e = report["artifact"], report["machine"], report["stages"], report["end_to_end"]
     width, height = report["resolution"]
+    with_capture = report.get("end_to_end_with_capture")  # device runners that capture (rpi/)
+    totals = [("end to end", e2e)]
+    headline = f"End to end {e2e['median_ms']:.1f} ms"
+    if with_capture:
+        totals = [("end to end, capture excluded", e2e), ("with capture", with_capture)]
+        headline += f" with the capture excluded ({with_capture['median_ms']:.1f} ms with it)"
+    producer = f" Measured by <code>{escape(report['producer'])}</code>." if report.get("producer") else ""
     title = (
         f"{art['model']} · {art['backend']} {art['precision']} · grid {art['grid_size']} · {width}x{height}"
     )
@@ -108,7 +115,7 @@ def render(report: dict) -> str:
         f"<tr><td>{escape(name)}</td>"
         + "".join(f"<td class='num'>{s[key]:.2f}</td>" for key in ("median_ms", "p90_ms", "min_ms", "max_ms"))
         + "</tr>"
-        for name, s in [*stages.items(), ("end to end", e2e)]
+        for name, s in [*stages.items(), *totals]
     )
     ops = report["operators"]
     if ops.get("available"):
@@ -160,9 +167,10 @@ def render(report: dict) -> str:
     }</title>
 <style>{STYLE}</style></head><body>
 <h1>edgemef profile</h1><p class="muted">{escape(title)} · {escape(report.get("created", ""))}</p>
-<p><b>End to end {e2e["median_ms"]:.1f} ms</b> (median of {report["runs"]} runs, p90 {
-        e2e["p90_ms"]:.1f} ms) on a
-<b>{escape(machine["kind"])}</b> machine: {escape(machine["description"])}, {report["threads"]} threads.</p>
+<p><b>{headline}</b> (median of {report["runs"]} runs, p90 {e2e["p90_ms"]:.1f} ms) on a
+<b>{escape(machine["kind"])}</b> machine: {escape(machine["description"])}, {report["threads"]} threads.{
+        producer
+    }</p>
 <div class="grid"><div><h2>Latency per stage (median)</h2>{stage_bars}</div>
 <div><h2>End-to-end latency, every run</h2>{_histogram(e2e["runs_ms"])}</div></div>
 <h2>Stages (ms)</h2><table><tr><th>stage</th><th>median</th><th>p90</th><th>min</th><th>max</th></tr>{
@@ -180,7 +188,12 @@ def render(report: dict) -> str:
                 ("parity vs PyTorch", f"{art.get('parity_min_psnr_db')} dB (worst held-out stack)"),
                 ("delegation", delegation_text),
                 ("input frames", f"{memory['input_bytes'] / 1e6:.1f} MB"),
-                ("peak Python/numpy memory", f"{memory['peak_traced_bytes'] / 1e6:.1f} MB"),
+                (
+                    "peak Python/numpy memory",
+                    f"{memory['peak_traced_bytes'] / 1e6:.1f} MB"
+                    if memory["peak_traced_bytes"]
+                    else "not traced",
+                ),
                 ("process max RSS", f"{memory['max_rss_bytes'] / 1e6:.0f} MB"),
             ]
         )
