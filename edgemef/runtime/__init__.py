@@ -5,6 +5,7 @@
 - :mod:`~edgemef.runtime.preprocess`: the networks' thumbnails, shared with training and the converters;
 - :class:`ArtifactFusion`: contract -> backend -> weights and LUT -> :func:`edgemef.lut.fuse_and_apply`.
 - :mod:`~edgemef.runtime.attention_cache`: IPL's int8 attention cache (eqs. 4-9), for PyTorch and devices.
+- :mod:`~edgemef.runtime.tiling`: a per-tile network over UHD frames, seamless, memory bounded by tiles.
 
 Example:
     >>> from edgemef.runtime import ArtifactFusion                                  # doctest: +SKIP
