@@ -365,6 +365,14 @@ def test_artifact_contract_mismatch_writes_nothing(
     assert list(out.iterdir()) == []
 
 
+def test_unwritable_format_is_refused_before_capturing(
+    onnx_only: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--source", "simulated", "--artifact", str(onnx_only), "-o", str(tmp_path / "fused.bmp")]
+    _fails(args, capsys, "cannot write '.bmp'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifact"]
+
+
 @pytest.mark.parametrize("where", ["missing-folder", "folder-is-a-file"])
 def test_unwritable_output_is_refused_before_capturing(
     onnx_only: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -38,8 +37,8 @@ from edgemef.capture.latency import (
     total_ms,
 )
 from edgemef.capture.planning import Metering, describe_plan
-from edgemef.errors import EdgemefError, ImageWriteError
-from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, write_image
+from edgemef.errors import EdgemefError
+from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, check_output_path, write_image
 
 SOURCES = ("picamera2", "webcam", "files", "simulated")
 _STOP = threading.Event()  # set by SIGTERM
@@ -210,17 +209,6 @@ class _Capture:
             self.camera.close()
 
 
-def _check_writable(path: Path, what: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ImageWriteError(f"{what} {path}: folder {folder} does not exist")
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".edgemef-check-"):
-            pass
-    except OSError as exc:
-        raise ImageWriteError(f"{what} {path}: folder {folder} is not writable ({exc.strerror})") from None
-
-
 def _output_path(args: argparse.Namespace, index: int) -> Path:
     if args.loop and args.keep:
         return args.output.with_name(f"{args.output.stem}_{index:06d}{args.output.suffix}")
@@ -287,10 +275,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise EdgemefError("--runs must be at least 1")
-    _check_writable(args.output, "output")
-    for path, what in ((args.timings, "--timings"), (args.report, "--report")):
+    check_output_path(args.output)
+    for path in (args.timings, args.report):
         if path is not None:
-            _check_writable(path, what)
+            check_output_path(path, image=False)
     threads = args.threads or available_threads()
     fusion = ArtifactFusion(args.artifact, threads=threads)
     warm_up()
@@ -304,7 +292,6 @@ def run(args: argparse.Namespace) -> int:
     )
     capture = _Capture(args, fusion.n_exposures)
     stats = RollingStats(window=args.window if args.loop else 0)
-    rows: list[dict[str, float]] = []
     size = (0, 0)
     input_bytes = 0
     index = 0
@@ -320,32 +307,30 @@ def run(args: argparse.Namespace) -> int:
             size = (int(bracket.frames.shape[2]), int(bracket.frames.shape[1]))
             input_bytes = int(bracket.frames.nbytes)
             stats.add(timings)
-            rows.append(timings)
             _log(args, index, timings, bracket, out)
             index += 1
             if args.loop:
-                rows = rows[-max(args.window, 1) :]
                 _loop_status(args, out, timings, stats, index)
                 if args.report is not None and index % max(args.window, 1) == 0:
-                    _write_report(args, fusion, rows, size, pi_model, machine, threads, input_bytes)
+                    _write_report(args, fusion, stats.rows, size, pi_model, machine, threads, input_bytes)
                 if args.interval:
                     _STOP.wait(args.interval)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
-        if not rows:
+        if not len(stats):
             return 130
     finally:
         capture.close()
-    if not rows:  # SIGTERM before the first timed bracket
+    if not len(stats):  # SIGTERM before the first timed bracket
         print("stopped before the first timed bracket", file=sys.stderr)
         return 0
-    verdict = judge([fusion_ms(row) for row in rows], args.budget_ms, machine, pi_model is not None)
+    verdict = judge(stats.column("fusion"), args.budget_ms, machine, pi_model is not None)
     last = _output_path(args, index - 1)
-    print(f"fused {len(rows)} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {last}")
+    print(f"fused {index} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {last}")
     print(_summary(stats))
     print(verdict.line())
     if args.report is not None:
-        _write_report(args, fusion, rows, size, pi_model, machine, threads, input_bytes)
+        _write_report(args, fusion, stats.rows, size, pi_model, machine, threads, input_bytes)
         print(f"report: {args.report} (render with: edgemef profile --render {args.report} --report r.html)")
     return 1 if args.check and not verdict.passed else 0
 

@@ -87,6 +87,11 @@ class RollingStats:
     def __len__(self) -> int:
         return len(self._rows)
 
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        """The stage timings of the brackets in the window, oldest first."""
+        return list(self._rows)
+
     def column(self, key: str) -> list[float]:
         if key == "fusion":
             return [fusion_ms(row) for row in self._rows]

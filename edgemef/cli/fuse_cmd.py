@@ -9,7 +9,7 @@ from pathlib import Path
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.errors import ArtifactError, BracketError, ImageWriteError
-from edgemef.io import Bracket, expand_sources, read_bracket, write_image
+from edgemef.io import Bracket, check_output_path, expand_sources, read_bracket, write_image
 from edgemef.io.write import WRITABLE
 from edgemef.lut import warm_up
 from edgemef.models import create_model, get_model_spec
@@ -71,14 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_output(output: Path, inputs: list[Path]) -> None:
     """Fail before any work if the output cannot be written or would overwrite an input."""
-    if output.suffix.lower() not in WRITABLE:
-        raise ImageWriteError(
-            f"{output}: cannot write '{output.suffix or '(no extension)'}' files; "
-            f"use one of {', '.join(sorted(WRITABLE))}"
-        )
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():
-        raise ImageWriteError(f"{output}: output folder {folder} does not exist")
+    check_output_path(output)
     if output.exists() and any(output.resolve() == p.resolve() for p in inputs):
         raise ImageWriteError(f"{output}: is one of the inputs; refusing to overwrite it")
 

@@ -13,7 +13,7 @@ from edgemef.io.bracket import (
 )
 from edgemef.io.exif import ExposureInfo, apply_orientation, read_metadata
 from edgemef.io.read import DEFAULT_MAX_PIXELS, SUPPORTED_FORMATS, LoadedImage, read_image
-from edgemef.io.write import atomic_write_bytes, encode_image, write_image
+from edgemef.io.write import atomic_write_bytes, check_output_path, encode_image, write_image
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -25,6 +25,7 @@ __all__ = [
     "apply_orientation",
     "atomic_write_bytes",
     "check_bracket_array",
+    "check_output_path",
     "encode_image",
     "expand_sources",
     "images_in_folder",

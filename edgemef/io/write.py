@@ -26,6 +26,25 @@ WRITABLE = {
 }
 
 
+def check_output_path(path: str | Path, *, image: bool = True) -> None:
+    """Fail before any work if ``path`` cannot be written: a known image extension (``image``) and an
+    existing, writable folder."""
+    path = Path(path)
+    if image and path.suffix.lower() not in WRITABLE:
+        raise ImageWriteError(
+            f"{path}: cannot write '{path.suffix or '(no extension)'}' files; "
+            f"use one of {', '.join(sorted(WRITABLE))}"
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageWriteError(f"{path}: output folder {folder} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".edgemef-check-"):
+            pass
+    except OSError as exc:
+        raise ImageWriteError(f"{path}: output folder {folder} is not writable ({exc.strerror})") from None
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
     path = Path(path)
