@@ -89,7 +89,7 @@ PRECISIONS = {
 PARITY_GATE_DB = {"fp32": 40.0, "fp16": 40.0, "int8": 32.0}
 
 #: models that can be converted
-CONVERTIBLE_MODELS = ("lut-student",)
+CONVERTIBLE_MODELS = ("lut-student", "ipl")
 
 
 def resolve_target(target: str, precision: str | None) -> tuple[TargetSpec, str]:

@@ -99,3 +99,26 @@ def export(
         toolchain=versions("torch", "torchao", "executorch"),
         report={"quantization": quantization, "delegation": delegation},
     )
+
+
+def export_graph(
+    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
+) -> ExportResult:
+    """Any fp32 network with positional inputs (in ``inputs``' order) and outputs in ``output_names``' order
+    (IPL's tile graphs) as a ``.pte`` program lowered to XNNPACK."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.exir.passes.constant_prop_pass import constant_prop_pass
+
+    program = constant_prop_pass(torch.export.export(module.eval(), tuple(inputs.values())))
+    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+    delegation = delegation_report(edge.exported_program().graph_module)
+    with open(path, "wb") as handle:
+        edge.to_executorch().write_to_file(handle)
+    return ExportResult(
+        path=path,
+        input_names=tuple(inputs),
+        output_names=output_names,
+        toolchain=versions("torch", "executorch"),
+        report={"quantization": "none", "delegation": delegation},
+    )

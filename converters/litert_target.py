@@ -101,3 +101,23 @@ def _op_counts(path: Path) -> dict[str, int]:
     for op in interpreter._get_ops_details():
         counts[op["op_name"]] = counts.get(op["op_name"], 0) + 1
     return dict(sorted(counts.items()))
+
+
+def export_graph(
+    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
+) -> ExportResult:
+    """Any fp32 network taking keyword inputs and returning a dict of ``output_names`` (IPL's tile graphs) as
+    a ``.tflite`` file whose ``serving_default`` signature uses those names."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.getLogger("litert_torch").setLevel(logging.ERROR)
+    import litert_torch
+
+    litert_torch.convert(module.eval(), sample_kwargs=inputs).export(str(path))
+    return ExportResult(
+        path=path,
+        input_names=tuple(inputs),
+        output_names=output_names,
+        toolchain=versions("torch", "litert-torch", "ai-edge-litert"),
+        report={"quantization": "none"},
+        extra_postprocessing={"signature": SIGNATURE},
+    )

@@ -101,3 +101,27 @@ def _op_report(path: Path) -> dict[str, object]:
     for node in model.graph.node:
         counts[node.op_type] = counts.get(node.op_type, 0) + 1
     return {"opset": OPSET, "operators": dict(sorted(counts.items()))}
+
+
+def export_graph(
+    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
+) -> ExportResult:
+    """Any fp32 network with named inputs and outputs (IPL's tile graphs) as an ``.onnx`` file."""
+    program = torch.onnx.export(
+        module,
+        tuple(inputs.values()),
+        dynamo=True,
+        opset_version=OPSET,
+        input_names=list(inputs),
+        output_names=list(output_names),
+        optimize=True,
+        verbose=False,
+    )
+    program.save(str(path))
+    return ExportResult(
+        path=path,
+        input_names=tuple(inputs),
+        output_names=output_names,
+        toolchain=versions("torch", "onnx", "onnxscript", "onnxruntime"),
+        report=_op_report(path),
+    )

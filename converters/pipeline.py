@@ -49,6 +49,7 @@ class ConvertConfig:
         weights: a ``.safetensors`` file; default the shipped weights for ``n_exposures``.
         n_exposures: bracket size of the shipped weights to use when ``weights`` is not given.
         calibration: folder with ``calibration/`` and ``parity/`` stacks; default ``calibration_data/``.
+        tile: IPL only: the side of the exported tile graphs.
     """
 
     target: str = "android"
@@ -59,6 +60,7 @@ class ConvertConfig:
     weights: Path | None = None
     n_exposures: int = 3
     calibration: Path | None = None
+    tile: int = 256
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,13 @@ def convert(config: ConvertConfig) -> ConversionResult:
         ConversionError: bad target/precision/model/grid, an exporter failure, or a failed parity gate (the
             message reports what diverged).
     """
+    if config.model == "ipl":
+        from converters.ipl_pipeline import convert_ipl
+
+        spec = resolve_target(config.target, None)[0]
+        precision = config.precision or "fp32"
+        artifact, contract_file, contract = convert_ipl(config, spec, precision, _log)
+        return ConversionResult(artifact, contract_file, contract)
     spec, precision = resolve_target(config.target, config.precision)
     student = _load_student(config)
     n = student.config.n_exposures

@@ -91,10 +91,11 @@ def run_matrix(
     artifacts: Sequence[str] = (),
 ) -> list[BenchRow]:
     """Benchmark every model (every grid size for LUT models) and every exported artifact (``.pte``,
-    ``.tflite``, ``.onnx``: the predictor in its runtime) at every resolution, with Mertens beside it."""
-    from edgemef.runtime import ArtifactFusion
+    ``.tflite``, ``.onnx``: a LUT predictor in its runtime, or IPL's tile graphs) at every resolution, with
+    Mertens beside it."""
+    from edgemef.runtime import open_artifact
 
-    exported = [ArtifactFusion(path) for path in artifacts]
+    exported = [open_artifact(path) for path in artifacts]
     rows = []
     for resolution in resolutions:
         width, height = RESOLUTIONS[resolution]
@@ -124,8 +125,14 @@ def run_matrix(
             bracket = (
                 frames if c.n_exposures == len(frames) else synthetic_bracket(width, height, c.n_exposures)
             )
-            predictor, apply, total = bench_predictor(fusion, bracket, runs)
-            label = f"{c.model} (grid {c.grid_size}, {c.backend} {c.precision})"
+            if c.family == "lut-distill":
+                predictor, apply, total = bench_predictor(fusion, bracket, runs)
+                label = f"{c.model} (grid {c.grid_size}, {c.backend} {c.precision})"
+            else:  # IPL: the tiles through the exported graphs, one figure
+                fusion.fuse(bracket)  # warm-up
+                predictor = apply = None
+                total = median_ms(lambda: fusion.fuse(bracket), runs)  # noqa: B023
+                label = f"{c.model} ({c.backend} {c.precision}, tiles {c.postprocessing['tiling']['tile']})"
             rows.append(
                 BenchRow(
                     label, resolution, width, height, predictor, apply, total, mertens_ms, mertens_ms / total

@@ -46,7 +46,7 @@ class ExecuTorchBackend:
             raise ArtifactError(f"{artifact}: ExecuTorch cannot load it ({first_line(exc)})") from None
         self._artifact, self._contract = artifact, contract
 
-    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
-        values = self._method.execute([self._torch.from_numpy(np.ascontiguousarray(thumbnails))])
+    def run(self, *inputs: np.ndarray) -> dict[str, np.ndarray]:
+        values = self._method.execute([self._torch.from_numpy(np.ascontiguousarray(x)) for x in inputs])
         named = {spec.name: values[spec.index].numpy() for spec in self._contract.outputs}
         return check_outputs(named, self._contract, self._artifact)

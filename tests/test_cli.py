@@ -77,7 +77,10 @@ def test_bad_jpeg_inputs(bracket_files: list[Path], tmp_path: Path, capsys, corr
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "mertns"], "unknown model 'mertns'; choose one of: lut-student, lut-teacher, mertens"),
+        (
+            ["--model", "mertns"],
+            "unknown model 'mertns'; choose one of: ipl, lut-student, lut-teacher, mertens",
+        ),
         (["-o", "{tmp}/out.gif"], "cannot write '.gif'"),
         (["-o", "{tmp}/missing/out.jpg"], "does not exist"),
         (["-o", "{first}"], "is one of the inputs"),

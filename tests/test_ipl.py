@@ -35,24 +35,46 @@ def test_output_multiplies_the_middle_exposure() -> None:
         assert torch.equal(three(dark_middle), torch.zeros(1, 3, 8, 8))  # Y = UpSampler(...) * X2
 
 
-def test_lfe_is_eqs_1_to_3() -> None:
+def test_lfe_weights_are_eqs_1_and_2_on_the_pooled_chunk() -> None:
     lfe = LFE(4)
-    x = torch.rand(1, 4, 5, 6)
-    gate = torch.sigmoid(lfe.conv2(torch.relu(lfe.conv1(x))))
-    assert torch.allclose(lfe(x), x.mean(dim=(2, 3), keepdim=True) * gate)
+    pooled = torch.rand(2, 4)
+    expected = torch.sigmoid(lfe.conv2(torch.relu(lfe.conv1(pooled))))
+    assert torch.allclose(lfe(pooled), expected) and ((expected > 0) & (expected < 1)).all()
 
 
-def test_the_cyclic_scanner_runs_lfe_on_each_chunk_in_place() -> None:
+def chunk_lfe(x: torch.Tensor, lfe: LFE) -> torch.Tensor:
+    """Eqs. 1-3 on one chunk, written out: GAP -> channel weights -> chunk * weights."""
+    weights = lfe(x.mean(dim=(2, 3)))  # B x C
+    return x * weights[:, :, None, None]
+
+
+def test_the_cyclic_scanner_is_lfe_on_each_chunk_in_place() -> None:
+    """DAEM's one-pass form equals scanning every chunk of each axis with its LFE (ragged last chunks too)."""
+    torch.manual_seed(0)
     daem = DAEM(channels=48, chunk=16)
-    x = torch.rand(1, 48, 20, 40)
-    width = daem.scan(x, 3, daem.lfe_width)
-    for k, start in enumerate(range(0, 40, 16)):
-        chunk = x[..., start : start + 16]
-        assert torch.allclose(width[..., start : start + 16], daem.lfe_width(chunk)), k
-    channel = daem.scan(x, 1, daem.lfe_channel)
-    assert torch.allclose(channel[:, 16:32], daem.lfe_channel(x[:, 16:32]))
-    expected = channel + daem.scan(x, 2, daem.lfe_height) + width
-    assert torch.allclose(daem(x), expected)  # the three axes' outputs summed
+    x = torch.rand(2, 48, 20, 40)
+
+    def scan(dim: int, lfe: LFE) -> torch.Tensor:
+        return torch.cat([chunk_lfe(part, lfe) for part in torch.split(x, 16, dim=dim)], dim=dim)
+
+    expected = scan(1, daem.lfe_channel) + scan(2, daem.lfe_height) + scan(3, daem.lfe_width)
+    assert torch.allclose(daem(x), expected, atol=1e-6)  # the three axes' outputs summed
+    a_c, a_h, a_w = daem.attention(x)
+    assert a_c.shape == (2, 48) and a_h.shape == (2, 48, 2) and a_w.shape == (2, 48, 3)  # 20 rows = 16 + 4
+
+
+def test_replay_with_the_attention_weights_is_the_forward_pass() -> None:
+    torch.manual_seed(0)
+    model = IPL().eval()
+    frames = torch.rand(1, 9, 64, 96)
+    with torch.no_grad():
+        fused, attention = model.forward_with_attention(frames)
+        assert torch.equal(fused, model(frames))
+        assert len(attention) == 8 and attention[0][1].shape == (1, 48, 2)
+        assert torch.equal(model.replay(frames, attention), fused)
+        # Other weights give another image: replay really uses what it is given.
+        other = [tuple(0.5 * torch.ones_like(t) for t in weights) for weights in attention]
+        assert not torch.allclose(model.replay(frames, other), fused)
 
 
 def test_drtm_is_an_attention_map_on_its_input() -> None:
@@ -74,7 +96,8 @@ def test_complexity_is_counted_like_the_paper() -> None:
     params, macs = complexity(IPLConfig(), size=256)
     assert params == sum(p.numel() for p in IPL().parameters())
     down = 256 * 256 * 12 * 9 * 9  # the DownSampler's 3x3 conv, 9 -> 48 / 2**2 channels at full resolution
-    up = 128 * 128 * 12 * 48 * 9  # the UpSampler's 3x3 conv, 48 -> 3 * 2**2 channels
-    lfe = 8 * 128 * 128 * 2 * (3 * 16 * 16 + 2 * 48 * 48)  # 8 FIBs, per position: channel, height, width LFEs
-    drtm = 8 * (16 * 16 * 48 * 48 + 2 * 16 * 16 * 16 * 48)
-    assert macs == down + up + lfe + drtm
+    up = 256 * 256 * 3 * 12 * 9  # the UpSampler's 3x3 conv after the pixel shuffle, 12 -> 3 channels
+    chunks = 48 // 16 * 16 * 16 + 2 * (128 // 16) * 48 * 48  # LFE weights: 3 channel chunks, 8 + 8 bands
+    drtm = 16 * 16 * 48 * 48 + 2 * 16 * 16 * 16 * 48
+    assert macs == down + up + 8 * (2 * chunks + drtm)
+    assert 80e6 < macs < 100e6  # the paper: 66.95 M

@@ -60,6 +60,12 @@ def test_teacher_then_student_resume_and_export(tmp_path: Path, capsys) -> None:
     )
     args[1] = "lut-student"
     assert main(args) == 0
+    # Eq. 12 (paired eq. 6 + the unpaired MEF-SSIM term) resumes the same run; the term is logged.
+    assert main([*args[:7], "3", *args[8:], "--unpaired-weight", "0.1"]) == 0
+    logged = [json.loads(line) for line in (student_dir / "log.jsonl").read_text().splitlines()]
+    assert any(0.0 < entry.get("unpaired", -1.0) < 2.0 for entry in logged)
+    meta = json.loads(read_metadata(student_dir / "model.safetensors")["edgemef.training"])
+    assert meta["unpaired_weight"] == 0.1
     student = load_weights(student_dir / "model.safetensors", expected="lut-student")
     weights, lut = student(torch.rand(1, 9, 128, 128), 17)
     assert lut.shape == (1, 17, 17, 17, 3) and torch.allclose(weights.sum(1), torch.ones(1))
@@ -150,3 +156,40 @@ def test_torchrun_two_processes_with_gloo(tmp_path: Path) -> None:
     meta = json.loads(read_metadata(out / "model.safetensors")["edgemef.training"])
     assert meta["world_size"] == 2
     assert np.isfinite(meta["validation"]["held_out_psnr"])
+
+
+@pytest.mark.slow
+def test_ipl_trains_on_dynamic_brackets_and_resumes(tmp_path: Path) -> None:
+    from edgemef.models.ipl.weights import load_ipl
+    from edgemef.models.weights_file import WeightsError as FileWeightsError
+
+    data = write_sice_dataset(tmp_path / "sice", 3)
+    out = tmp_path / "ipl"
+    args = train_args(data, out, 2)
+    args[1] = "ipl"
+    assert main(args) == 0
+    assert main([*args[:7], "3", *args[8:]]) == 0
+    meta = json.loads(read_metadata(out / "model.safetensors")["edgemef.training"])
+    assert meta["resumed_from"] == 2 and meta["samples"]["motion"] is True
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(2e-4)  # the paper's rate by default
+    model = load_ipl(out / "model.safetensors")
+    assert model(torch.rand(1, 9, 32, 32)).shape == (1, 3, 32, 32)
+    with pytest.raises(FileWeightsError, match="not IPL weights"):
+        load_ipl(ROOT / "edgemef" / "weights" / "lut-student-3exp.safetensors")
+
+    # A 2-exposure model starts from the 3-exposure weights: the darkest and brightest input channels.
+    two = tmp_path / "ipl2"
+    args2 = [*train_args(data, two, 1, "--exposures", "2", "--init", str(out / "model.safetensors"))]
+    args2[1] = "ipl"
+    assert main(args2) == 0
+    meta = json.loads(read_metadata(two / "model.safetensors")["edgemef.training"])
+    assert meta["initialised_from"].endswith("model.safetensors")
+    from edgemef.models.ipl.network import IPL, IPLConfig
+    from edgemef.train.ipl_task import initialise_from
+
+    fresh = IPL(IPLConfig(n_exposures=2))
+    initialise_from(fresh, model)
+    expected = torch.cat([model.down[0].weight[:, :3], model.down[0].weight[:, 6:]], dim=1) * 1.5
+    assert torch.equal(fresh.down[0].weight, expected)
+    assert torch.equal(fresh.blocks[3].drtm.mix_channels.weight, model.blocks[3].drtm.mix_channels.weight)

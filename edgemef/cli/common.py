@@ -70,8 +70,9 @@ def model_options(args: argparse.Namespace) -> dict[str, object]:
     for flag, value in (("grid", args.grid), ("weights", args.weights)):
         if value is None:
             continue
-        if spec.family != "lut-distill":
-            raise UnknownModelError(f"--{flag} applies to lut-student and lut-teacher, not {spec.name}")
+        if spec.family != "lut-distill" and not (flag == "weights" and spec.family == "ipl"):
+            which = "lut-student, lut-teacher and ipl" if flag == "weights" else "lut-student and lut-teacher"
+            raise UnknownModelError(f"--{flag} applies to {which}, not {spec.name}")
         options[flag] = value
     grid = options.get("grid")
     if grid is not None and not 8 <= int(grid) <= 128:  # type: ignore[call-overload]

@@ -27,15 +27,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "int8). Defaults: android = ExecuTorch .pte, XNNPACK, int8; ios = CoreML .mlpackage (iOS 17), "
             "fp16; rpi = LiteRT .tflite, int8; onnx = .onnx, fp32. Needs the authoring extra."
         ),
-        epilog="example: edgemef convert --target android   (writes dist/android/lut-student-int8-g33.pte)",
+        epilog=(
+            "examples: edgemef convert --target android   (writes dist/android/lut-student-int8-g33.pte); "
+            "edgemef convert --model ipl --target onnx   (writes dist/onnx/ipl-fp32-t256.onnx and its "
+            ".replay.onnx tile graph)"
+        ),
     )
     parser.add_argument("--target", required=True, help=f"one of: {', '.join(TARGET_NAMES)}")
-    parser.add_argument("-m", "--model", default="lut-student", help="model to convert (default lut-student)")
+    parser.add_argument(
+        "-m", "--model", default="lut-student", help="model to convert: lut-student (default) or ipl"
+    )
     parser.add_argument(
         "--precision", default=None, help="fp32, fp16 or int8, as the target takes (default: per target)"
     )
     parser.add_argument(
         "--grid", type=int, default=33, metavar="S", help="LUT size baked in (8..128; default 33)"
+    )
+    parser.add_argument(
+        "--tile",
+        type=int,
+        default=256,
+        metavar="T",
+        help="ipl: side of the exported tile graphs (multiple of 32; default 256, the training crops)",
     )
     parser.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default dist/TARGET)"
@@ -84,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConversionError("converting needs PyTorch and the exporters: pip install 'edgemef[author]'")
     from converters import ConvertConfig, convert, resolve_target
 
-    resolve_target(args.target, args.precision)  # a wrong target or precision fails before any work
+    if args.model != "ipl":
+        resolve_target(args.target, args.precision)  # a wrong target or precision fails before any work
     result = convert(
         ConvertConfig(
             target=args.target,
@@ -95,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
             weights=args.weights,
             n_exposures=args.exposures,
             calibration=args.calibration,
+            tile=args.tile,
         )
     )
     row = result.summary_row()

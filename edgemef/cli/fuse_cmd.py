@@ -111,13 +111,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_artifact(args: argparse.Namespace) -> int:
     """``--artifact``: the exported model, by its contract, in its runtime (no PyTorch for .tflite/.onnx)."""
-    from edgemef.runtime import ArtifactFusion
+    from edgemef.runtime import open_artifact
 
     if args.model is not None or args.grid is not None or args.weights is not None:
         raise ArtifactError("--artifact replaces --model, --grid and --weights (the contract fixes them)")
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
-    model = ArtifactFusion(args.artifact)  # a bad artifact fails before the frames are read
+    model = open_artifact(args.artifact)  # a bad artifact fails before the frames are read
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
     warm_up()
     start = time.perf_counter()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from edgemef.errors import EdgemefError
 
-TASKS = ("lut-teacher", "lut-student")
+TASKS = ("lut-teacher", "lut-student", "ipl")
 #: Scenes held out of training by default: never trained on and never used to pick a checkpoint.
 #: scene1 and scene10 are also the two scenes of ../shared/data/uhd, so UHD tests stay held out too.
 DEFAULT_HOLDOUT = ("scene1", "scene10")
@@ -17,7 +17,7 @@ DEFAULT_HOLDOUT = ("scene1", "scene10")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train lut-teacher or lut-student on a dataset with reference images",
+        help="train lut-teacher, lut-student or ipl on a dataset with reference images",
         description=(
             "Train a model on a SICE-layout dataset (scene folders with exposures and a gt image). "
             "Runs are seeded and resumable (re-run the same command to continue); several processes "
@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=(
             "example: edgemef train lut-teacher --data ../shared/data/sice --out runs/teacher && "
             "edgemef train lut-student --teacher runs/teacher/model.safetensors --data ../shared/data/sice "
-            "--out runs/student"
+            "--out runs/student; edgemef train ipl --data ../shared/data/sice --out runs/ipl"
         ),
     )
     parser.add_argument("task", choices=TASKS, help="what to train")
@@ -35,15 +35,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--teacher", type=Path, help="trained teacher weights (lut-student only)")
     parser.add_argument("--exposures", type=int, choices=(2, 3), default=3, help="frames the model fuses")
     parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="ipl: start from these weights (e.g. another exposure count; same-shape tensors are copied)",
+    )
+    parser.add_argument(
         "--student-grid",
         type=int,
         default=33,
         metavar="S",
         help="lattice the student is trained on, resampled to 64^3 for distillation (default 33; paper: 64)",
     )
+    parser.add_argument(
+        "--unpaired-weight",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="lut-student: weight of the paper's unpaired MEF-SSIM loss (eq. 12: (1-W) * eq. 6 + W * "
+        "(1 - MEF-SSIM); paper: 0.1; default 0 = eq. 6 alone)",
+    )
     parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=8, help="samples per step and process (default 8)")
-    parser.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate (default 1e-4)")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="AdamW learning rate (default: the paper's, 1e-4 LUT-distill, 2e-4 IPL)",
+    )
     parser.add_argument(
         "--lr-decay-start",
         type=int,
@@ -79,11 +99,13 @@ def run(args: argparse.Namespace) -> int:
         n_exposures=args.exposures,
         teacher=args.teacher,
         student_grid=args.student_grid,
+        unpaired_weight=args.unpaired_weight,
+        init=args.init,
     )
     config = TrainConfig(
         steps=args.steps,
         batch_size=args.batch_size,
-        learning_rate=args.lr,
+        learning_rate=args.lr if args.lr is not None else getattr(task, "default_learning_rate", 1e-4),
         seed=args.seed,
         validate_every=args.validate_every,
         num_workers=args.workers,

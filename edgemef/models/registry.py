@@ -129,3 +129,12 @@ register_model(
         needs_torch=True,
     )
 )
+register_model(
+    ModelSpec(
+        name="ipl",
+        family="ipl",
+        summary="IPL: UHD fusion tile by tile (DAEM + DRTM blocks), any size in bounded memory, int8 cache",
+        target="edgemef.models.ipl.fusion:ipl",
+        needs_torch=True,
+    )
+)

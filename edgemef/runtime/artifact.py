@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from edgemef.lut import fuse_and_apply
 from edgemef.runtime.backends import Backend, open_backend
 from edgemef.runtime.contract import Contract, read_contract
 from edgemef.runtime.preprocess import network_input
+
+if TYPE_CHECKING:
+    from edgemef.runtime.ipl import IplArtifactFusion
 
 
 class ArtifactFusion:
@@ -77,3 +81,17 @@ class ArtifactFusion:
         fused = fuse_and_apply(frames, weights, lut)
         timings["apply"] = (time.perf_counter() - start) * 1000.0
         return fused, timings
+
+
+def open_artifact(artifact: str | Path, threads: int | None = None) -> ArtifactFusion | IplArtifactFusion:
+    """The fusion model of an exported artifact, by its contract's family (lut-distill or ipl).
+
+    Raises:
+        ArtifactError: a missing or bad contract, or a family this runtime does not fuse.
+    """
+    from edgemef.runtime.ipl import IplArtifactFusion
+
+    family = read_contract(Path(artifact)).family
+    if family == "ipl":
+        return IplArtifactFusion(artifact, threads, cache="off")
+    return ArtifactFusion(artifact, threads)

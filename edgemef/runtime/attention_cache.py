@@ -21,9 +21,10 @@ ReLU-like gates, is exact and a constant tensor is representable; every value th
 
 - ``threshold == 0``: exact reuse only. Inputs are compared by a BLAKE2b digest of their bytes, and entries
   are shared by content, so identical chunks anywhere (a flat sky, a repeated frame) hit.
-- ``threshold > 0``: a slot hits when the mean absolute difference between its new input and the input it
-  last stored is at most ``threshold`` (the input is kept as int8 for this comparison): a static-camera
-  stream with sensor noise reuses the chunks that did not move.
+- ``threshold > 0``: a slot hits when the mean (``match="mean"``) or the largest (``match="max"``) absolute
+  difference between its new input and the input it last stored is at most ``threshold`` (the input is kept
+  as int8 for this comparison): a static-camera stream with sensor noise reuses the chunks that did not
+  move. ``"max"`` on a pooled input (what IPL's runtime passes) ignores noise and still sees a small object.
 
 Entries are evicted least-recently-used beyond ``budget_bytes`` (int8 payloads, scales and kept inputs all
 counted); ``stats`` counts hits, misses, evictions and bytes, and what the same entries would take in fp32.
@@ -101,13 +102,16 @@ class _Entry:
 class AttentionCache:
     """LFE outputs by chunk, int8-compressed, under a byte budget (see the module docstring)."""
 
-    def __init__(self, budget_bytes: int, threshold: float = 0.0) -> None:
+    def __init__(self, budget_bytes: int, threshold: float = 0.0, match: str = "mean") -> None:
+        if match not in ("mean", "max"):
+            raise ValueError(f"match must be 'mean' or 'max', got {match!r}")
         if budget_bytes <= 0:
             raise ValueError(f"the cache budget must be positive, got {budget_bytes} bytes")
         if threshold < 0:
             raise ValueError(f"the reuse threshold must be >= 0, got {threshold}")
         self.budget_bytes = int(budget_bytes)
         self.threshold = float(threshold)
+        self.match = match
         self.stats = CacheStats()
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()  # least recently used first
 
@@ -129,8 +133,9 @@ class AttentionCache:
         if entry is not None and self.threshold > 0.0:
             assert entry.signature is not None
             reference = dequantize(entry.signature)
-            if reference.shape != chunk_input.shape or (
-                float(np.abs(reference - chunk_input).mean()) > self.threshold
+            if (
+                reference.shape != chunk_input.shape
+                or self._distance(reference, chunk_input) > self.threshold
             ):
                 entry = None
         if entry is None:
@@ -139,6 +144,10 @@ class AttentionCache:
         self.stats.hits += 1
         self._entries.move_to_end(key)
         return dequantize(entry.output)
+
+    def _distance(self, reference: np.ndarray, chunk_input: np.ndarray) -> float:
+        difference = np.abs(reference - np.asarray(chunk_input, np.float32))
+        return float(difference.max() if self.match == "max" else difference.mean())
 
     def store(self, slot: Hashable, chunk_input: np.ndarray, output: np.ndarray) -> None:
         """Write a chunk's LFE output (after a miss), evicting least-recently-used entries over the budget."""

@@ -1,4 +1,4 @@
-"""Backend runners: one class per runtime, each ``run(thumbnails) -> {output name: array}``.
+"""Backend runners: one class per runtime, each ``run(*inputs) -> {output name: array}``.
 
 Every runner is built from an artifact and its :class:`~edgemef.runtime.contract.Contract` and addresses the
 model's tensors by what the contract says (``runtime_name`` / ``index``). Runtimes are imported when a runner
@@ -31,8 +31,8 @@ class Backend(Protocol):
 
     name: str
 
-    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
-        """Run the network on its one input; outputs keyed by their contract names."""
+    def run(self, *inputs: np.ndarray) -> dict[str, np.ndarray]:
+        """Run the network on its inputs (in the contract's order); outputs keyed by their contract names."""
         ...
 
 
@@ -78,11 +78,11 @@ class OnnxRuntimeBackend:
         except Exception as exc:  # onnxruntime raises its own exception types for corrupt files
             raise ArtifactError(f"{artifact}: onnxruntime cannot load it ({first_line(exc)})") from None
         self._artifact, self._contract = artifact, contract
-        self._input = contract.inputs[0].runtime_name
+        self._inputs = [spec.runtime_name for spec in contract.inputs]
         self._outputs = [spec.runtime_name for spec in contract.outputs]
 
-    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
-        values = self._session.run(self._outputs, {self._input: thumbnails})
+    def run(self, *inputs: np.ndarray) -> dict[str, np.ndarray]:
+        values = self._session.run(self._outputs, dict(zip(self._inputs, inputs, strict=True)))
         named = {spec.name: np.asarray(v) for spec, v in zip(self._contract.outputs, values, strict=True)}
         return check_outputs(named, self._contract, self._artifact)
 
@@ -103,10 +103,10 @@ class LiteRtBackend:
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError for corrupt flatbuffers
             raise ArtifactError(f"{artifact}: LiteRT cannot load it ({first_line(exc)})") from None
         self._artifact, self._contract = artifact, contract
-        self._input = contract.inputs[0].runtime_name
+        self._inputs = [spec.runtime_name for spec in contract.inputs]
 
-    def run(self, thumbnails: np.ndarray) -> dict[str, np.ndarray]:
-        values = self._runner(**{self._input: thumbnails})
+    def run(self, *inputs: np.ndarray) -> dict[str, np.ndarray]:
+        values = self._runner(**dict(zip(self._inputs, inputs, strict=True)))
         named = {spec.name: np.asarray(values[spec.runtime_name]) for spec in self._contract.outputs}
         return check_outputs(named, self._contract, self._artifact)
 

@@ -37,6 +37,8 @@ class SampleConfig:
         synthetic_fraction: share of samples whose bracket is synthesised from the reference image
             (half with the camera model, half with the paper's gamma model) instead of real frames.
         max_side: scenes are downscaled once on load so that their longer side is at most this.
+        motion: synthetic camera-model brackets get camera shake and (half of them) a moving object; the
+            target is then the scene in the reference frame's geometry (for dynamic-scene models).
     """
 
     n_exposures: int = 3
@@ -45,6 +47,7 @@ class SampleConfig:
     crop_scale: tuple[float, float] = (0.4, 1.0)
     synthetic_fraction: float = 0.3
     max_side: int = 1024
+    motion: bool = False
 
 
 def _downscale(image: np.ndarray, max_side: int) -> np.ndarray:
@@ -136,8 +139,11 @@ class BracketSamples(Dataset):
         reference = scene.reference[top : top + h, left : left + w]
         if rng.random() < config.synthetic_fraction:
             if rng.random() < 0.5:
-                camera = random_camera_config(rng, frame_counts=(config.n_exposures,))
-                frames = synthesize_camera_bracket(reference, camera, rng).frames
+                camera = random_camera_config(rng, frame_counts=(config.n_exposures,), motion=config.motion)
+                synthetic = synthesize_camera_bracket(reference, camera, rng)
+                frames = synthetic.frames
+                if config.motion:
+                    reference = synthetic.reference
             else:
                 frames = synthesize_gamma_bracket(reference, config.n_exposures, rng=rng)
         else:

@@ -24,6 +24,7 @@ from edgemef.models.lut_distill import (
     resample_lattice,
     teacher_loss,
 )
+from edgemef.models.lut_distill.mef_ssim_loss import unpaired_loss
 from edgemef.models.lut_distill.weights import load_weights, save_weights
 from edgemef.train.data import (
     BracketSamples,
@@ -137,19 +138,32 @@ class TeacherTask(_LutTask):
 class StudentModule(nn.Module):
     """The student and the trained tokenisers of its L_lr loss, optimised together."""
 
-    def __init__(self, student: Student, criterion: StudentLoss, grid_size: int = STUDENT_GRID) -> None:
+    def __init__(
+        self,
+        student: Student,
+        criterion: StudentLoss,
+        grid_size: int = STUDENT_GRID,
+        unpaired_weight: float = 0.0,
+    ) -> None:
         super().__init__()
         self.student = student
         self.criterion = criterion
         self.grid_size = grid_size
+        self.unpaired_weight = unpaired_weight
 
     def forward(
         self, thumbs: torch.Tensor, frames: torch.Tensor, target: torch.Tensor, teacher_lut: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Eq. 6 for a batch: the image loss at the student's grid, L_d1 and L_lr at 64^3."""
+        """Eq. 6 for a batch (the image loss at the student's grid, L_d1 and L_lr at 64^3); with an unpaired
+        weight ``w > 0``, eq. 12: ``(1 - w) * eq. 6 + w * (1 - MEF-SSIM)`` (the paper: w = 0.1)."""
         weights, lut = self.student(thumbs, self.grid_size)
         output = fuse_and_apply(frames, weights, lut)
-        return self.criterion(output, target, resample_lattice(lut, DISTILL_GRID), teacher_lut)
+        total, parts = self.criterion(output, target, resample_lattice(lut, DISTILL_GRID), teacher_lut)
+        if self.unpaired_weight > 0.0:
+            unpaired = unpaired_loss(frames, output)
+            total = (1.0 - self.unpaired_weight) * total + self.unpaired_weight * unpaired
+            parts = {**parts, "unpaired": unpaired, "total": total}
+        return total, parts
 
 
 class StudentTask(_LutTask):
@@ -164,9 +178,13 @@ class StudentTask(_LutTask):
         n_exposures: int,
         teacher: Path,
         student_grid: int = STUDENT_GRID,
+        unpaired_weight: float = 0.0,
     ) -> None:
         super().__init__(train, held_out, n_exposures)
+        if not 0.0 <= unpaired_weight < 1.0:
+            raise DatasetError(f"the unpaired (MEF-SSIM) weight must be in [0, 1), got {unpaired_weight}")
         self.student_grid = student_grid
+        self.unpaired_weight = unpaired_weight
         self.teacher = load_weights(teacher, expected="lut-teacher")
         if self.teacher.config.n_exposures != n_exposures:
             raise DatasetError(
@@ -181,10 +199,11 @@ class StudentTask(_LutTask):
             self.teacher_grids = self.teacher.enhanced_grids(DISTILL_GRID)
         self.data_description["teacher"] = str(teacher)
         self.data_description["student_grid"] = student_grid
+        self.data_description["unpaired_weight"] = unpaired_weight
 
     def build(self) -> nn.Module:
         student = Student(StudentConfig(n_exposures=self.n_exposures))
-        return StudentModule(student, StudentLoss(), self.student_grid)
+        return StudentModule(student, StudentLoss(), self.student_grid, self.unpaired_weight)
 
     def model_of(self, module: nn.Module) -> Student:
         return getattr(module, "module", module).student
@@ -209,13 +228,19 @@ def make_task(
     n_exposures: int,
     teacher: Path | None = None,
     student_grid: int = STUDENT_GRID,
+    unpaired_weight: float = 0.0,
+    init: Path | None = None,
 ) -> _LutTask:
-    """The training task called ``name`` ("lut-teacher" or "lut-student") on the dataset at ``data``."""
+    """The training task ``name`` ("lut-teacher", "lut-student" or "ipl") on the dataset at ``data``."""
+    if name == "ipl":
+        from edgemef.train.ipl_task import IPLTask
+
+        return IPLTask(*split_scenes(data, holdout), n_exposures, init=init)  # type: ignore[return-value]
     if name == "lut-student" and teacher is None:
         raise DatasetError("lut-student is distilled from a trained teacher: pass --teacher FILE")
     train, held_out = split_scenes(data, holdout)
     if name == "lut-teacher":
         return TeacherTask(train, held_out, n_exposures)
     if name == "lut-student" and teacher is not None:
-        return StudentTask(train, held_out, n_exposures, teacher, student_grid)
-    raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student")
+        return StudentTask(train, held_out, n_exposures, teacher, student_grid, unpaired_weight)
+    raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student, ipl")

@@ -1,0 +1,100 @@
+"""How far can LUT-distill's *architecture* go on a scene? A per-scene oracle of the same form.
+
+LUT-distill fuses with one weight per exposure and one global 3D LUT. This script fits both to the reference
+image of each scene (a grid search over the weights on the simplex in steps of 0.1, and for each the
+least-squares 17^3 trilinear LUT from the weighted mean to the reference, lightly regularised towards
+identity), and reports the best SSIM it reaches next to Mertens and the shipped student, plus the student's
+own weights with an oracle LUT. It uses the references, so it is an upper bound, never a model to ship.
+
+    python benchmarks/lut_oracle.py --dataset ../shared/data/sice --scenes scene1,scene10
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import cv2
+import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import spsolve
+
+from edgemef.data import find_scenes, load_scene
+from edgemef.lut import fuse_and_apply
+from edgemef.metrics import psnr, ssim
+from edgemef.models import create_model
+
+GRID = 17
+
+
+def _design(rgb: np.ndarray) -> sparse.csr_matrix:
+    """Trilinear interpolation weights of ``P x 3`` colours in [0, 1] on the GRID^3 lattice."""
+    x = rgb * (GRID - 1)
+    low = np.clip(np.floor(x).astype(int), 0, GRID - 2)
+    frac = x - low
+    rows, cols, values = [], [], []
+    index = np.arange(len(rgb))
+    for dr, dg, db in itertools.product((0, 1), repeat=3):
+        w = (frac[:, 0] if dr else 1 - frac[:, 0]) * (frac[:, 1] if dg else 1 - frac[:, 1])
+        w = w * (frac[:, 2] if db else 1 - frac[:, 2])
+        rows.append(index)
+        cols.append(((low[:, 0] + dr) * GRID + low[:, 1] + dg) * GRID + low[:, 2] + db)
+        values.append(w)
+    where = (np.concatenate(rows), np.concatenate(cols))
+    return sparse.csr_matrix((np.concatenate(values), where), shape=(len(rgb), GRID**3))
+
+
+def oracle_lut_apply(fused: np.ndarray, reference: np.ndarray, regularisation: float = 1e-3) -> np.ndarray:
+    """The least-squares GRID^3 LUT from ``fused`` to ``reference`` (float, [0, 1]), applied to ``fused``."""
+    a = _design(fused.reshape(-1, 3))
+    normal = (a.T @ a + regularisation * sparse.eye(GRID**3)).tocsc()
+    identity = np.stack(np.meshgrid(*[np.linspace(0, 1, GRID)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    target = reference.reshape(-1, 3)
+    rhs = a.T @ target + regularisation * identity
+    lut = np.stack([spsolve(normal, rhs[:, c]) for c in range(3)], 1)
+    return np.clip(a @ lut, 0, 1).reshape(reference.shape)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--scenes", default="scene1,scene10")
+    parser.add_argument("--size", type=int, default=768, help="long side the scenes are resized to")
+    args = parser.parse_args(argv)
+    wanted = args.scenes.split(",")
+    student, mertens = create_model("lut-student"), create_model("mertens")
+    print("| scene | mertens SSIM | student SSIM | student weights + oracle LUT | oracle weights + LUT |")
+    print("|---|---|---|---|---|")
+    for scene in [s for s in find_scenes(args.dataset) if s.name in wanted]:
+        bracket, reference = load_scene(scene, "3")
+        assert reference is not None
+        scale = args.size / max(reference.shape[:2])
+        size = (round(reference.shape[1] * scale), round(reference.shape[0] * scale))
+        frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in bracket.frames])
+        truth = cv2.resize(reference, size, interpolation=cv2.INTER_AREA)
+        linear = frames.astype(np.float32) / 255
+        weights, lut = student.predict(frames)
+        student_ssim = ssim(fuse_and_apply(frames, weights, lut), truth)
+        oracle = oracle_lut_apply(np.tensordot(weights, linear, 1), truth / 255)
+        with_oracle_lut = ssim(to_uint8(oracle), truth)
+        best = (-1.0, 0.0, None)
+        for w0 in np.arange(0, 1.01, 0.1):
+            for w1 in np.arange(0, 1.01 - w0, 0.1):
+                w = np.array([w0, w1, max(0.0, 1 - w0 - w1)])
+                fused = to_uint8(oracle_lut_apply(np.tensordot(w, linear, 1), truth / 255))
+                score = ssim(fused, truth)
+                if score > best[0]:
+                    best = (score, psnr(fused, truth), w)
+        print(
+            f"| {scene.name} | {ssim(mertens.fuse(frames), truth):.4f} | {student_ssim:.4f} | "
+            f"{with_oracle_lut:.4f} | {best[0]:.4f} ({', '.join(f'{v:.1f}' for v in best[2])}) |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

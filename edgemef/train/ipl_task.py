@@ -1,0 +1,130 @@
+"""Training task of IPL (seed ``ipl-uhd`` L137-L159): L1 on dynamic and static brackets.
+
+Samples (:class:`edgemef.train.data.BracketSamples`): random crops of the real SICE brackets (static scenes,
+random exposure subsets) and, for ``synthetic_fraction`` of them, brackets synthesised from the crop's
+reference image with the camera model *with motion* (camera shake and, half the time, a moving object; the
+target is the scene in the reference frame's geometry) or the paper-style gamma model. The network sees the
+full-resolution crop (``loss_size`` square), as one inference tile. The paper: L1, AdamW, lr 2e-4, batch 4.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from edgemef.data import Scene, select_exposures
+from edgemef.errors import DatasetError
+from edgemef.metrics import psnr
+from edgemef.models.ipl.network import IPL, IPLConfig
+from edgemef.models.ipl.weights import load_ipl, save_ipl
+from edgemef.train.data import BracketSamples, LoadedScene, SampleConfig, load_training_scenes, to_tensor
+
+#: IPL's learning rate in the paper (L157).
+IPL_LEARNING_RATE = 2e-4
+#: Side of the training crops, and so of the runtime's tiles.
+IPL_TILE = 256
+
+
+def fuse_ipl_scene(model: IPL, scene: LoadedScene, n_exposures: int) -> np.ndarray:
+    """Fuse a loaded scene's darkest/middle/brightest (or extreme two) frames with the torch model."""
+    frames = scene.frames[select_exposures(len(scene.frames), str(n_exposures))]
+    height, width = (d - d % model.config.scale for d in frames.shape[1:3])
+    x = to_tensor(frames[:, :height, :width]).reshape(1, -1, height, width)
+    with torch.no_grad():
+        was_training = model.training
+        fused = model.eval()(x)[0]
+        model.train(was_training)
+    out = np.zeros(scene.reference.shape, np.uint8)
+    out[:height, :width] = (fused.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return out
+
+
+def initialise_from(model: IPL, trained: IPL) -> None:
+    """Start ``model`` from another IPL's weights (e.g. 2 exposures from a 3-exposure run): every tensor of
+    the same shape is copied; the DownSampler's first convolution keeps the darkest and brightest exposures'
+    input channels, scaled so that a bracket's overall response stays the same."""
+    if model.config.channels != trained.config.channels or model.config.blocks != trained.config.blocks:
+        raise DatasetError("--init weights have another width or depth than the model being trained")
+    state = model.state_dict()
+    for key, value in trained.state_dict().items():
+        if key in state and state[key].shape == value.shape:
+            state[key] = value.clone()
+    weight = trained.down[0].weight  # out x 3N x 3 x 3, exposures darkest first
+    n_old, n_new = trained.config.n_exposures, model.config.n_exposures
+    keep = sorted({round(i * (n_old - 1) / (n_new - 1)) for i in range(n_new)})
+    if len(keep) == n_new:
+        state["down.0.weight"] = torch.cat([weight[:, 3 * k : 3 * k + 3] for k in keep], dim=1) * (
+            n_old / n_new
+        )
+    model.load_state_dict(state)
+
+
+class IPLTask:
+    """``edgemef train ipl``: the IPL network, L1 against the reference."""
+
+    name = "ipl"
+    default_learning_rate = IPL_LEARNING_RATE
+
+    def __init__(
+        self,
+        train: Sequence[Scene],
+        held_out: Sequence[Scene],
+        n_exposures: int,
+        config: IPLConfig | None = None,
+        init: Path | None = None,
+    ) -> None:
+        self.config = replace(config or IPLConfig(), n_exposures=n_exposures)
+        self.init = init
+        self.sample_config = SampleConfig(
+            n_exposures=n_exposures, loss_size=IPL_TILE, synthetic_fraction=0.5, motion=True
+        )
+        self.n_exposures = n_exposures
+        self.train_scenes = load_training_scenes(train, self.sample_config.max_side)
+        self.held_out = load_training_scenes(held_out, 512)
+        self.data_description = {
+            "train_scenes": [s.name for s in train],
+            "held_out_scenes": [s.name for s in held_out],
+            "samples": asdict(self.sample_config),
+        }
+        if init is not None:
+            self.data_description["initialised_from"] = str(init)
+
+    def build(self) -> nn.Module:
+        model = IPL(self.config)
+        if self.init is not None:
+            initialise_from(model, load_ipl(self.init))
+        return model
+
+    def dataset(self, length: int, seed: int) -> BracketSamples:
+        return BracketSamples(self.train_scenes, self.sample_config, length, seed)
+
+    def model_of(self, module: nn.Module) -> IPL:
+        return getattr(module, "module", module)
+
+    def loss(
+        self, module: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        frames = batch["frames"]  # B x N x 3 x s x s
+        output = module(frames.reshape(frames.shape[0], -1, *frames.shape[-2:]))
+        loss = F.l1_loss(output, batch["target"])
+        return loss, {"l1": loss.item()}
+
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """Mean PSNR of the fused held-out scenes (darkest/middle/brightest) at 512 px."""
+        if not self.held_out:
+            return {}
+        model = self.model_of(module)
+        scores = [psnr(fuse_ipl_scene(model, s, self.n_exposures), s.reference) for s in self.held_out]
+        return {"held_out_psnr": float(np.mean(scores))}
+
+    def export(self, module: nn.Module, out_dir: Path, summary: dict[str, Any]) -> None:
+        extra = {"edgemef.training": json.dumps({**summary, **self.data_description})}
+        save_ipl(out_dir / "model.safetensors", self.model_of(module), extra)
