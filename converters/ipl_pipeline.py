@@ -29,8 +29,15 @@ import torch
 from converters.base import ExportResult
 from converters.calibration import load_stacks
 from converters.capabilities import PARITY_GATE_DB, TargetSpec
-from converters.pipeline import ConvertConfig, _edgemef_version, _install, _machine, _size
-from edgemef.errors import ArtifactError, ConversionError
+from converters.pipeline import (
+    ConvertConfig,
+    _edgemef_version,
+    _install,
+    _machine,
+    _size,
+    exporter_errors,
+)
+from edgemef.errors import ConversionError
 from edgemef.metrics import psnr
 from edgemef.models.ipl.fusion import TorchTileNetwork
 from edgemef.models.ipl.graphs import (
@@ -255,7 +262,7 @@ def convert_ipl(
     log(f"ipl -> {spec.summary}, {precision}, tiles {settings.tile}x{settings.tile} (full + replay graphs)")
     with tempfile.TemporaryDirectory(dir=out, prefix=".convert-") as tmp:
         start = time.perf_counter()
-        try:
+        with exporter_errors(spec):
             full = target.export_graph(
                 FullTileGraph(model), {"frames": frames}, FULL_OUTPUTS, Path(tmp) / name
             )
@@ -265,12 +272,6 @@ def convert_ipl(
                 REPLAY_OUTPUTS,
                 Path(tmp) / replay_name(name, spec),
             )
-        except (ArtifactError, ConversionError):
-            raise
-        except Exception as exc:
-            raise ConversionError(
-                f"{spec.name} export failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400]}"
-            ) from exc
         log(f"exported in {time.perf_counter() - start:.1f} s")
         contract = ipl_contract(spec, precision, model, settings, full, replay)
         replay_file, replay_view = replay_contract(contract, Path(tmp)) or (replay.path, contract)

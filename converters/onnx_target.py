@@ -27,13 +27,19 @@ OPSET = 18
 
 def export_fp32(module: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
     """The network as an fp32 ONNX file with named inputs and outputs."""
+    _save_onnx(module, {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path)
+
+
+def _save_onnx(
+    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
+) -> None:
     program = torch.onnx.export(
         module,
-        (example,),
+        tuple(inputs.values()),
         dynamo=True,
         opset_version=OPSET,
-        input_names=list(INPUT_NAMES),
-        output_names=list(OUTPUT_NAMES),
+        input_names=list(inputs),
+        output_names=list(output_names),
         optimize=True,
         verbose=False,
     )
@@ -107,17 +113,7 @@ def export_graph(
     module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
 ) -> ExportResult:
     """Any fp32 network with named inputs and outputs (IPL's tile graphs) as an ``.onnx`` file."""
-    program = torch.onnx.export(
-        module,
-        tuple(inputs.values()),
-        dynamo=True,
-        opset_version=OPSET,
-        input_names=list(inputs),
-        output_names=list(output_names),
-        optimize=True,
-        verbose=False,
-    )
-    program.save(str(path))
+    _save_onnx(module, inputs, output_names, path)
     return ExportResult(
         path=path,
         input_names=tuple(inputs),

@@ -6,6 +6,7 @@ parity gate passes, so a failed conversion leaves nothing behind (and never half
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import shutil
@@ -13,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -249,6 +251,19 @@ def _runtime_predictor(path: Path, contract: Contract) -> Predictor:
     return predict
 
 
+@contextlib.contextmanager
+def exporter_errors(spec: TargetSpec) -> Iterator[None]:
+    """An exporter's own exception becomes a one-line :class:`ConversionError` naming the target."""
+    try:
+        yield
+    except (ArtifactError, ConversionError):
+        raise
+    except Exception as exc:
+        raise ConversionError(
+            f"{spec.name} export failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400]}"
+        ) from exc
+
+
 def _install(source: Path, destination: Path) -> None:
     """Move a finished file or folder into place, replacing an older one."""
     if destination.is_dir() and not destination.is_symlink():
@@ -291,14 +306,8 @@ def convert(config: ConvertConfig) -> ConversionResult:
     _log(f"{config.model} -> {spec.summary}, {precision} ({PRECISIONS[precision]}), grid {config.grid}")
     with tempfile.TemporaryDirectory(dir=out, prefix=".convert-") as tmp:
         start = time.perf_counter()
-        try:
+        with exporter_errors(spec):
             exported = target.export(module, example, precision, calibration, Path(tmp) / name)
-        except (ArtifactError, ConversionError):
-            raise
-        except Exception as exc:
-            raise ConversionError(
-                f"{spec.name} export failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400]}"
-            ) from exc
         _log(f"exported in {time.perf_counter() - start:.1f} s ({_size(exported.path) / 1e6:.2f} MB)")
         contract = _contract(config, spec, precision, student, exported)
         reference = torch_predictor(module)
