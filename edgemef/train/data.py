@@ -161,3 +161,24 @@ class BracketSamples(Dataset):
             "frames": to_tensor(loss_frames),
             "target": to_tensor(target),
         }
+
+
+class SceneTask:
+    """What every training task on a SICE-layout dataset shares: the training scenes in memory (downscaled
+    to ``sample_config.max_side``), the held-out scenes at 512 px for validation, the samples, and the
+    description of the data written into the weights' metadata."""
+
+    def __init__(
+        self, train: Sequence[Scene], held_out: Sequence[Scene], sample_config: SampleConfig
+    ) -> None:
+        self.sample_config = sample_config
+        self.n_exposures = sample_config.n_exposures
+        self.train_scenes = load_training_scenes(train, sample_config.max_side)
+        self.held_out = load_training_scenes(held_out, 512)
+        self.data_description: dict[str, object] = {
+            "train_scenes": [s.name for s in train],
+            "held_out_scenes": [s.name for s in held_out],
+        }
+
+    def dataset(self, length: int, seed: int) -> BracketSamples:
+        return BracketSamples(self.train_scenes, self.sample_config, length, seed)

@@ -25,7 +25,7 @@ from edgemef.errors import DatasetError
 from edgemef.metrics import psnr
 from edgemef.models.ipl.network import IPL, IPLConfig
 from edgemef.models.ipl.weights import load_ipl, save_ipl
-from edgemef.train.data import BracketSamples, LoadedScene, SampleConfig, load_training_scenes, to_tensor
+from edgemef.train.data import LoadedScene, SampleConfig, SceneTask, to_tensor
 
 #: IPL's learning rate in the paper (L157).
 IPL_LEARNING_RATE = 2e-4
@@ -67,7 +67,7 @@ def initialise_from(model: IPL, trained: IPL) -> None:
     model.load_state_dict(state)
 
 
-class IPLTask:
+class IPLTask(SceneTask):
     """``edgemef train ipl``: the IPL network, L1 against the reference."""
 
     name = "ipl"
@@ -83,17 +83,11 @@ class IPLTask:
     ) -> None:
         self.config = replace(config or IPLConfig(), n_exposures=n_exposures)
         self.init = init
-        self.sample_config = SampleConfig(
+        samples = SampleConfig(
             n_exposures=n_exposures, loss_size=IPL_TILE, synthetic_fraction=0.5, motion=True
         )
-        self.n_exposures = n_exposures
-        self.train_scenes = load_training_scenes(train, self.sample_config.max_side)
-        self.held_out = load_training_scenes(held_out, 512)
-        self.data_description = {
-            "train_scenes": [s.name for s in train],
-            "held_out_scenes": [s.name for s in held_out],
-            "samples": asdict(self.sample_config),
-        }
+        super().__init__(train, held_out, samples)
+        self.data_description["samples"] = asdict(samples)
         if init is not None:
             self.data_description["initialised_from"] = str(init)
 
@@ -102,9 +96,6 @@ class IPLTask:
         if self.init is not None:
             initialise_from(model, load_ipl(self.init))
         return model
-
-    def dataset(self, length: int, seed: int) -> BracketSamples:
-        return BracketSamples(self.train_scenes, self.sample_config, length, seed)
 
     def model_of(self, module: nn.Module) -> IPL:
         return getattr(module, "module", module)

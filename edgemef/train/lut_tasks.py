@@ -27,10 +27,9 @@ from edgemef.models.lut_distill import (
 from edgemef.models.lut_distill.mef_ssim_loss import unpaired_loss
 from edgemef.models.lut_distill.weights import load_weights, save_weights
 from edgemef.train.data import (
-    BracketSamples,
     LoadedScene,
     SampleConfig,
-    load_training_scenes,
+    SceneTask,
     make_thumbnails,
     to_tensor,
 )
@@ -65,23 +64,13 @@ def _batch_thumbnails(batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return thumbs.reshape(thumbs.shape[0], -1, *thumbs.shape[-2:])
 
 
-class _LutTask:
+class _LutTask(SceneTask):
     """What the teacher and student tasks share: data, validation, export."""
 
     name = ""
 
     def __init__(self, train: Sequence[Scene], held_out: Sequence[Scene], n_exposures: int) -> None:
-        self.sample_config = SampleConfig(n_exposures=n_exposures)
-        self.n_exposures = n_exposures
-        self.train_scenes = load_training_scenes(train, self.sample_config.max_side)
-        self.held_out = load_training_scenes(held_out, 512)
-        self.data_description = {
-            "train_scenes": [s.name for s in train],
-            "held_out_scenes": [s.name for s in held_out],
-        }
-
-    def dataset(self, length: int, seed: int) -> BracketSamples:
-        return BracketSamples(self.train_scenes, self.sample_config, length, seed)
+        super().__init__(train, held_out, SampleConfig(n_exposures=n_exposures))
 
     def model_of(self, module: nn.Module) -> Student | Teacher:
         raise NotImplementedError
