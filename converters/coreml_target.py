@@ -18,6 +18,7 @@ artifact and compares them with the emulation's (``checks.spec.int8_weights_vs_e
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def coreml_int8(weight: np.ndarray) -> np.ndarray:
     return (q.astype(np.float16) * scale).astype(np.float16)
 
 
-def emulator(module: torch.nn.Module, precision: str) -> Predictor:
-    """The network with CoreML's numerics for ``precision`` (see the module docstring)."""
+def coreml_numerics(module: torch.nn.Module, precision: str) -> tuple[torch.nn.Module, torch.dtype]:
+    """A copy of ``module`` with CoreML's numerics for ``precision`` (fp16 compute; int8: coremltools' weight
+    rounding), and its dtype."""
     model = copy.deepcopy(module).eval()
     if precision == "int8":
         for layer in model.modules():
@@ -51,7 +53,12 @@ def emulator(module: torch.nn.Module, precision: str) -> Predictor:
                     coreml_int8(layer.weight.detach().numpy()).astype(np.float32)
                 )
     dtype = torch.float32 if precision == "fp32" else torch.float16
-    model = model.to(dtype)
+    return model.to(dtype), dtype
+
+
+def emulator(module: torch.nn.Module, precision: str) -> Predictor:
+    """The network with CoreML's numerics for ``precision`` (see the module docstring)."""
+    model, dtype = coreml_numerics(module, precision)
 
     def predict(thumbnails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
@@ -65,17 +72,69 @@ def export(
     module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
 ) -> ExportResult:
     """Write the ``.mlpackage`` at ``path`` (calibration is not needed: CoreML int8 here is weight-only)."""
+    return dataclasses.replace(
+        export_graph(module, {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path, precision),
+        extra_postprocessing={"ios": "CIColorCube / CIColorCubeWithColorSpace takes the lut output as is"},
+        emulator=emulator(module, precision),
+    )
+
+
+def export_graph(
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    output_names: tuple[str, ...],
+    path: Path,
+    precision: str = "fp16",
+    calibration: list[dict[str, np.ndarray]] | None = None,
+) -> ExportResult:
+    """Any network with named inputs and outputs (IPL's tile graphs) as an ``.mlpackage``, checked by its
+    spec (its parity is checked against :func:`coreml_numerics`; calibration is not needed)."""
+    model, quantization = _convert(module, inputs, output_names, precision)
+    model.save(str(path))
+    spec = inspect_spec(path)
+    if precision == "int8":
+        spec["int8_weights_vs_emulation"] = _compare_int8_weights(path, module)
+    _check_spec(spec, precision, {name: list(x.shape) for name, x in inputs.items()}, output_names)
+    return ExportResult(
+        path=path,
+        input_names=tuple(inputs),
+        output_names=output_names,
+        toolchain=versions("torch", "coremltools"),
+        report={"quantization": quantization, "spec": spec},
+    )
+
+
+def _without_aliases(program: torch.export.ExportedProgram) -> torch.export.ExportedProgram:
+    """Drop ``aten.alias`` nodes (identities, e.g. a slice over a whole axis; coremltools has no lowering
+    for them)."""
+    graph_module = program.graph_module
+    for node in list(graph_module.graph.nodes):
+        if node.op == "call_function" and node.target == torch.ops.aten.alias.default:
+            node.replace_all_uses_with(node.args[0])
+            graph_module.graph.erase_node(node)
+    graph_module.recompile()
+    return program
+
+
+def _convert(
+    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], precision: str
+) -> tuple[object, str]:
+    """coremltools conversion (and int8 weight quantization) of ``module``; the model and what was done."""
     import coremltools as ct
     import coremltools.optimize.coreml as cto
 
-    program = torch.export.export(module, (example,)).run_decompositions({})
+    program = _without_aliases(
+        torch.export.export(module.eval(), tuple(inputs.values())).run_decompositions({})
+    )
     model = ct.convert(
         program,
         minimum_deployment_target=ct.target.iOS17,
         compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
         convert_to="mlprogram",
-        inputs=[ct.TensorType(name=INPUT_NAMES[0], shape=tuple(example.shape), dtype=np.float32)],
-        outputs=[ct.TensorType(name=name, dtype=np.float32) for name in OUTPUT_NAMES],
+        inputs=[
+            ct.TensorType(name=name, shape=tuple(x.shape), dtype=np.float32) for name, x in inputs.items()
+        ],
+        outputs=[ct.TensorType(name=name, dtype=np.float32) for name in output_names],
     )
     quantization = "none"
     if precision == "int8":
@@ -97,20 +156,7 @@ def export(
             ),
         )
         quantization = "weights only: conv and linear weights int8 per output channel (linear symmetric)"
-    model.save(str(path))
-    spec = inspect_spec(path)
-    if precision == "int8":
-        spec["int8_weights_vs_emulation"] = _compare_int8_weights(path, module)
-    _check_spec(spec, precision, tuple(example.shape))
-    return ExportResult(
-        path=path,
-        input_names=INPUT_NAMES,
-        output_names=OUTPUT_NAMES,
-        toolchain=versions("torch", "coremltools"),
-        report={"quantization": quantization, "spec": spec},
-        extra_postprocessing={"ios": "CIColorCube / CIColorCubeWithColorSpace takes the lut output as is"},
-        emulator=emulator(module, precision),
-    )
+    return model, quantization
 
 
 def inspect_spec(path: Path) -> dict[str, object]:
@@ -152,14 +198,16 @@ def inspect_spec(path: Path) -> dict[str, object]:
     }
 
 
-def _check_spec(spec: dict, precision: str, input_shape: tuple[int, ...]) -> None:
+def _check_spec(
+    spec: dict, precision: str, inputs: dict[str, list[int]], output_names: tuple[str, ...]
+) -> None:
     """Refuse an artifact whose spec is not what the contract will promise."""
     from edgemef.errors import ConversionError
 
     problems = []
-    if spec["inputs"] != {INPUT_NAMES[0]: list(input_shape)}:
+    if spec["inputs"] != inputs:
         problems.append(f"inputs {spec['inputs']}")
-    if sorted(spec["outputs"]) != sorted(OUTPUT_NAMES):
+    if sorted(spec["outputs"]) != sorted(output_names):
         problems.append(f"outputs {sorted(spec['outputs'])}")
     if any(v != "FLOAT32" for v in spec["interface_dtypes"].values()):
         problems.append(f"interface dtypes {spec['interface_dtypes']}")

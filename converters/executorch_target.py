@@ -27,9 +27,9 @@ _QDQ = ("quantize_per_tensor", "dequantize_per_tensor", "quantize_per_channel", 
 
 
 def quantize_int8(
-    module: torch.nn.Module, example: torch.Tensor, calibration: list[np.ndarray]
+    module: torch.nn.Module, example: tuple[torch.Tensor, ...], calibration: list[tuple[np.ndarray, ...]]
 ) -> torch.nn.Module:
-    """PT2E static int8 for XNNPACK."""
+    """PT2E static int8 for XNNPACK; ``calibration``: the module's positional inputs, one tuple a call."""
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
         get_symmetric_quantization_config,
@@ -37,11 +37,30 @@ def quantize_int8(
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-    prepared = prepare_pt2e(torch.export.export(module, (example,)).module(), quantizer)
+    prepared = prepare_pt2e(torch.export.export(module, example).module(), quantizer)
     with torch.no_grad():
-        for sample in calibration_tensors(calibration):
-            prepared(sample)
+        for sample in calibration:
+            prepared(*calibration_tensors(list(sample)))
     return convert_pt2e(prepared)
+
+
+def _lower(model: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path) -> dict[str, object]:
+    """Export, fold constants (never the quantize/dequantize pairs), lower to XNNPACK, write ``path``;
+    returns the delegation report."""
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+    from executorch.exir.operator.util import _QUANT_PRIMITIVES
+    from executorch.exir.passes.constant_prop_pass import constant_prop_pass
+
+    program = constant_prop_pass(
+        torch.export.export(model, example),
+        custom_skip_targets={*_QUANT_PRIMITIVES, torch.ops.aten.full.default},
+    )
+    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+    delegation = delegation_report(edge.exported_program().graph_module)
+    with open(path, "wb") as handle:
+        edge.to_executorch().write_to_file(handle)
+    return delegation
 
 
 def delegation_report(graph_module: torch.fx.GraphModule) -> dict[str, object]:
@@ -72,20 +91,9 @@ def export(
     module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
 ) -> ExportResult:
     """Write the ``.pte`` artifact at ``path``."""
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.exir import to_edge_transform_and_lower
-    from executorch.exir.operator.util import _QUANT_PRIMITIVES
-    from executorch.exir.passes.constant_prop_pass import constant_prop_pass
-
-    model = quantize_int8(module, example, calibration) if precision == "int8" else module
-    program = torch.export.export(model, (example,))
-    program = constant_prop_pass(
-        program, custom_skip_targets={*_QUANT_PRIMITIVES, torch.ops.aten.full.default}
-    )
-    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-    delegation = delegation_report(edge.exported_program().graph_module)
-    with open(path, "wb") as handle:
-        edge.to_executorch().write_to_file(handle)
+    if precision == "int8":
+        module = quantize_int8(module, (example,), [(sample,) for sample in calibration])
+    delegation = _lower(module, (example,), path)
     quantization = (
         "PT2E XNNPACKQuantizer: int8 weights per output channel, int8 activations (min-max observers over "
         f"{len(calibration)} calibration brackets); input/outputs float32"
@@ -102,23 +110,31 @@ def export(
 
 
 def export_graph(
-    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    output_names: tuple[str, ...],
+    path: Path,
+    precision: str = "fp32",
+    calibration: list[dict[str, np.ndarray]] | None = None,
 ) -> ExportResult:
-    """Any fp32 network with positional inputs (in ``inputs``' order) and outputs in ``output_names``' order
-    (IPL's tile graphs) as a ``.pte`` program lowered to XNNPACK."""
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.exir import to_edge_transform_and_lower
-    from executorch.exir.passes.constant_prop_pass import constant_prop_pass
-
-    program = constant_prop_pass(torch.export.export(module.eval(), tuple(inputs.values())))
-    edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
-    delegation = delegation_report(edge.exported_program().graph_module)
-    with open(path, "wb") as handle:
-        edge.to_executorch().write_to_file(handle)
+    """Any network with positional inputs (in ``inputs``' order) and outputs in ``output_names``' order
+    (IPL's tile graphs) as a ``.pte`` program lowered to XNNPACK; int8: PT2E with ``XNNPACKQuantizer``,
+    observing the ``calibration`` feeds."""
+    example = tuple(inputs.values())
+    quantization = "none"
+    model = module.eval()
+    if precision == "int8":
+        feeds = calibration or []
+        model = quantize_int8(model, example, [tuple(feed[name] for name in inputs) for feed in feeds])
+        quantization = (
+            "PT2E XNNPACKQuantizer: int8 weights per output channel, int8 activations (min-max observers "
+            f"over {len(feeds)} calibration tiles); inputs/outputs float32"
+        )
+    delegation = _lower(model, example, path)
     return ExportResult(
         path=path,
         input_names=tuple(inputs),
         output_names=output_names,
-        toolchain=versions("torch", "executorch"),
-        report={"quantization": "none", "delegation": delegation},
+        toolchain=versions("torch", "torchao", "executorch"),
+        report={"quantization": quantization, "delegation": delegation},
     )

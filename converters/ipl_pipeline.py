@@ -6,9 +6,13 @@ IPL runs on devices as a per-tile network driven by the torch-free tiler and att
 the cache-hit path of the paper's attention cache). The contract names both, the tiling (tile, overlap,
 halo, size multiple) and the cache's defaults; ``edgemef fuse --artifact`` and the apps read only it.
 
+Precisions: fp32 (default), int8 (static post-training quantization observing every tile of
+``calibration_data/calibration``; on iOS, CoreML's int8 weights), fp16 (iOS, its default).
+
 The parity gate fuses the held-out ``calibration_data/parity`` brackets (a 384 x 512 crop, several tiles with
-overlaps) through the runtime's tiler with the exported graphs and with PyTorch, full and replay path, and
-requires the PSNR of the fused images to clear the precision's gate.
+overlaps) through the runtime's tiler with the exported graphs and with PyTorch fp32, full and replay path,
+and requires the PSNR of the fused images to clear the precision's gate. CoreML runs on macOS/iOS only: its
+packages are checked by their spec, and the gate runs the same graphs in PyTorch with CoreML's numerics.
 """
 
 from __future__ import annotations
@@ -58,13 +62,18 @@ from edgemef.runtime.ipl import (
     BackendTileNetwork,
     IplTiler,
     TilingSettings,
+    pad_to,
     replay_contract,
+    tile_input,
 )
 from edgemef.weights import shipped_exposure_counts, shipped_weights
 
-#: precisions IPL converts to (int8 of the tile graphs is not done yet)
-IPL_PRECISIONS = ("fp32",)
+#: IPL's precision when none is asked for: fp32 (int8 tile graphs are no faster on a CPU, see the README),
+#: fp16 on iOS (CoreML's own default).
+DEFAULT_PRECISION = {"ios": "fp16"}
 PARITY_CROP = (384, 512)
+#: int8 calibration observes at most this many tiles (all 55 of calibration_data/ at 256x256)
+MAX_CALIBRATION_TILES = 64
 LATENCY_RUNS = 10
 
 
@@ -183,8 +192,35 @@ def ipl_contract(
     )
 
 
+def calibration_feeds(
+    model: IPL, stacks: list, tile: int
+) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
+    """What int8 quantization observes: the ``tile x tile`` windows (half-tile stride) of the calibration
+    brackets, at most :data:`MAX_CALIBRATION_TILES` of them evenly spread, as the full graph's feeds and, with
+    the attention weights PyTorch computes for them, the replay graph's."""
+    windows = []
+    step = tile // 2
+    for stack in stacks:
+        height, width = stack.frames.shape[1:3]
+        for top in range(0, max(height - tile, 0) + 1, step):
+            for left in range(0, max(width - tile, 0) + 1, step):
+                windows.append(stack.frames[:, top : top + tile, left : left + tile])
+    if len(windows) > MAX_CALIBRATION_TILES:
+        picks = np.linspace(0, len(windows) - 1, MAX_CALIBRATION_TILES).round().astype(int)
+        windows = [windows[i] for i in picks]
+    full, replay = [], []
+    graph = FullTileGraph(model).eval()
+    for window in windows:
+        x = tile_input(pad_to(window, max(tile, window.shape[1]), max(tile, window.shape[2])))
+        with torch.no_grad():
+            attention = graph(torch.from_numpy(x))["attention"].numpy()
+        full.append({"frames": x})
+        replay.append({"frames": x, "attention": attention})
+    return full, replay
+
+
 def _parity(
-    exported: BackendTileNetwork,
+    exported: BackendTileNetwork | TorchTileNetwork,
     reference: TorchTileNetwork,
     settings: TilingSettings,
     stacks: list,
@@ -218,7 +254,7 @@ def _parity(
     }
 
 
-def _latency(network: BackendTileNetwork, model: IPL, tile: int) -> dict[str, object]:
+def _latency(network: BackendTileNetwork | TorchTileNetwork, model: IPL, tile: int) -> dict[str, object]:
     x = np.random.default_rng(0).random((1, 3 * model.config.n_exposures, tile, tile), dtype=np.float32)
     network.full(x)
     times = []
@@ -236,16 +272,15 @@ def _latency(network: BackendTileNetwork, model: IPL, tile: int) -> dict[str, ob
 
 
 def convert_ipl(
-    config: ConvertConfig, spec: TargetSpec, precision: str, log: Callable[[str], None]
+    config: ConvertConfig, spec: TargetSpec, precision: str | None, log: Callable[[str], None]
 ) -> tuple[Path, Path, Contract]:
-    """Convert, verify and write IPL's tile graphs for ``spec`` (see the module docstring)."""
-    if not spec.runs_here:
+    """Convert, verify and write IPL's tile graphs for ``spec`` (see the module docstring); ``precision``
+    None: :data:`DEFAULT_PRECISION`."""
+    precision = precision or DEFAULT_PRECISION.get(spec.name, "fp32")
+    if precision not in spec.precisions:
         raise ConversionError(
-            f"ipl converts to onnx, rpi and android; the {spec.name} target is not supported for ipl yet"
-        )
-    if precision not in IPL_PRECISIONS:
-        raise ConversionError(
-            f"ipl converts at {', '.join(IPL_PRECISIONS)} for now, not {precision}: pass --precision fp32"
+            f"target {spec.name} does not take precision {precision!r}; "
+            f"it takes: {', '.join(spec.precisions)}"
         )
     model = load_ipl_weights(config.weights, config.n_exposures).eval()
     settings = TilingSettings(tile=config.tile, scale=model.config.scale)
@@ -260,37 +295,58 @@ def convert_ipl(
     frames = torch.rand(1, 3 * n, settings.tile, settings.tile)
     attention = torch.rand(attention_shape(model, settings.tile))
     log(f"ipl -> {spec.summary}, {precision}, tiles {settings.tile}x{settings.tile} (full + replay graphs)")
+    full_feeds: list[dict[str, np.ndarray]] = []
+    replay_feeds: list[dict[str, np.ndarray]] = []
+    if precision == "int8" and spec.runs_here:  # CoreML's int8 is weight-only: nothing to observe
+        full_feeds, replay_feeds = calibration_feeds(
+            model, load_stacks("calibration", n, config.calibration), settings.tile
+        )
+        log(f"int8 calibration: {len(full_feeds)} tiles of calibration_data/calibration")
     with tempfile.TemporaryDirectory(dir=out, prefix=".convert-") as tmp:
         start = time.perf_counter()
         with exporter_errors(spec):
             full = target.export_graph(
-                FullTileGraph(model), {"frames": frames}, FULL_OUTPUTS, Path(tmp) / name
+                FullTileGraph(model),
+                {"frames": frames},
+                FULL_OUTPUTS,
+                Path(tmp) / name,
+                precision,
+                full_feeds,
             )
             replay = target.export_graph(
                 ReplayTileGraph(model, settings.tile),
                 {"frames": frames, "attention": attention},
                 REPLAY_OUTPUTS,
                 Path(tmp) / replay_name(name, spec),
+                precision,
+                replay_feeds,
             )
         log(f"exported in {time.perf_counter() - start:.1f} s")
         contract = ipl_contract(spec, precision, model, settings, full, replay)
         replay_file, replay_view = replay_contract(contract, Path(tmp)) or (replay.path, contract)
-        network = BackendTileNetwork(
-            open_backend(full.path, contract), open_backend(replay_file, replay_view)
-        )
+        network: BackendTileNetwork | TorchTileNetwork
+        if spec.runs_here:
+            network = BackendTileNetwork(
+                open_backend(full.path, contract), open_backend(replay_file, replay_view)
+            )
+            how = f"run in {spec.backend}"
+        else:  # CoreML runs on macOS/iOS only: its numerics in PyTorch, the package checked by its spec
+            from converters.coreml_target import coreml_numerics
+
+            network = TorchTileNetwork(*coreml_numerics(model, precision))
+            how = f"emulated: PyTorch with CoreML's {precision} numerics (the package is checked by its spec)"
         parity = _parity(network, TorchTileNetwork(model), settings, stacks, PARITY_GATE_DB[precision])
-        log(
-            f"parity (run in {spec.backend}): worst {parity['min_psnr_db']:.2f} dB, "
-            f"gate {parity['gate_db']:.0f} dB"
-        )
+        log(f"parity ({how}): worst {parity['min_psnr_db']:.2f} dB, gate {parity['gate_db']:.0f} dB")
         if not parity["passed"]:
             raise ConversionError(f"{name} failed its parity gate, nothing written: {parity['stacks']}")
-        parity["how"] = f"run in {spec.backend}"
+        parity["how"] = how
         parity["stacks_from"] = "calibration_data/parity (held out)"
         contract = replace(
             contract,
             parity=parity,
-            latency=_latency(network, model, settings.tile),
+            latency=_latency(network, model, settings.tile)
+            if spec.runs_here
+            else {"median_ms": None, "what": "CoreML runs on macOS/iOS only"},
             checks={"full": full.report, "replay": replay.report},
         )
         staged = contract.write(Path(tmp) / (Path(name).stem + ".json"))

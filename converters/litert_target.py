@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from converters.base import ExportResult, calibration_tensors, versions
+from converters.base import ExportResult, versions
 
 SIGNATURE = "serving_default"
 INPUT_NAMES = ("thumbnails",)
@@ -49,45 +49,69 @@ def _quantizer():
     return ConstantMulFreeQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
 
 
-def export(
-    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
-) -> ExportResult:
-    """Write the ``.tflite`` artifact at ``path``."""
+def _quantize(
+    module: torch.nn.Module, kwargs: dict[str, torch.Tensor], calibration: list[dict[str, np.ndarray]]
+) -> tuple[torch.nn.Module, object]:
+    """PT2E static int8 (litert-torch's quantizer) of a keyword-input module, observing ``calibration``."""
+    from torchao.quantization.pt2e import move_exported_model_to_eval
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    quantizer = _quantizer()
+    prepared = prepare_pt2e(torch.export.export(module, (), kwargs).module(), quantizer)
+    with torch.no_grad():
+        for feed in calibration:
+            prepared(**{name: torch.from_numpy(np.ascontiguousarray(x)) for name, x in feed.items()})
+    return move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False)), quantizer
+
+
+def _convert(
+    module: torch.nn.Module,
+    kwargs: dict[str, torch.Tensor],
+    precision: str,
+    calibration: list[dict[str, np.ndarray]],
+    path: Path,
+) -> None:
+    """litert-torch conversion of a keyword-input module, fp32 or PT2E int8, written to ``path``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.getLogger("litert_torch").setLevel(logging.ERROR)
     import litert_torch
 
-    wrapped = SignatureModel(module).eval()
-    kwargs = {"thumbnails": example}
     if precision == "fp32":
-        edge_model = litert_torch.convert(wrapped, sample_kwargs=kwargs)
-        quantization = "none"
+        edge_model = litert_torch.convert(module.eval(), sample_kwargs=kwargs)
     else:
         from litert_torch.quantize.quant_config import QuantConfig
-        from torchao.quantization.pt2e import move_exported_model_to_eval
-        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-        quantizer = _quantizer()
-        graph = torch.export.export(wrapped, (), kwargs).module()
-        prepared = prepare_pt2e(graph, quantizer)
-        with torch.no_grad():
-            for sample in calibration_tensors(calibration):
-                prepared(thumbnails=sample)
-        quantized = move_exported_model_to_eval(convert_pt2e(prepared, fold_quantize=False))
+        quantized, quantizer = _quantize(module.eval(), kwargs, calibration)
         edge_model = litert_torch.convert(
             quantized, sample_kwargs=kwargs, quant_config=QuantConfig(pt2e_quantizer=quantizer)
         )
-        quantization = (
-            "PT2E static: int8 weights per output channel, int8 activations (min-max observers over "
-            f"{len(calibration)} calibration brackets); input/outputs float32"
-        )
     edge_model.export(str(path))
+
+
+def _quantization(precision: str, count: int, what: str) -> str:
+    return (
+        "PT2E static: int8 weights per output channel, int8 activations (min-max observers over "
+        f"{count} {what}); inputs/outputs float32"
+        if precision == "int8"
+        else "none"
+    )
+
+
+def export(
+    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
+) -> ExportResult:
+    """Write the ``.tflite`` artifact at ``path``."""
+    feeds = [{"thumbnails": sample} for sample in calibration]
+    _convert(SignatureModel(module), {"thumbnails": example}, precision, feeds, path)
     return ExportResult(
         path=path,
         input_names=INPUT_NAMES,
         output_names=OUTPUT_NAMES,
         toolchain=versions("torch", "torchao", "litert-torch", "ai-edge-litert"),
-        report={"quantization": quantization, "operators": _op_counts(path)},
+        report={
+            "quantization": _quantization(precision, len(feeds), "calibration brackets"),
+            "operators": _op_counts(path),
+        },
         extra_postprocessing={"signature": SIGNATURE},
     )
 
@@ -104,20 +128,26 @@ def _op_counts(path: Path) -> dict[str, int]:
 
 
 def export_graph(
-    module: torch.nn.Module, inputs: dict[str, torch.Tensor], output_names: tuple[str, ...], path: Path
+    module: torch.nn.Module,
+    inputs: dict[str, torch.Tensor],
+    output_names: tuple[str, ...],
+    path: Path,
+    precision: str = "fp32",
+    calibration: list[dict[str, np.ndarray]] | None = None,
 ) -> ExportResult:
-    """Any fp32 network taking keyword inputs and returning a dict of ``output_names`` (IPL's tile graphs) as
-    a ``.tflite`` file whose ``serving_default`` signature uses those names."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    logging.getLogger("litert_torch").setLevel(logging.ERROR)
-    import litert_torch
-
-    litert_torch.convert(module.eval(), sample_kwargs=inputs).export(str(path))
+    """Any network taking keyword inputs and returning a dict of ``output_names`` (IPL's tile graphs) as
+    a ``.tflite`` file whose ``serving_default`` signature uses those names; int8: PT2E, observing the
+    ``calibration`` feeds."""
+    feeds = calibration or []
+    _convert(module, inputs, precision, feeds, path)
     return ExportResult(
         path=path,
         input_names=tuple(inputs),
         output_names=output_names,
-        toolchain=versions("torch", "litert-torch", "ai-edge-litert"),
-        report={"quantization": "none"},
+        toolchain=versions("torch", "torchao", "litert-torch", "ai-edge-litert"),
+        report={
+            "quantization": _quantization(precision, len(feeds), "calibration tiles"),
+            "operators": _op_counts(path),
+        },
         extra_postprocessing={"signature": SIGNATURE},
     )

@@ -287,8 +287,7 @@ def convert(config: ConvertConfig) -> ConversionResult:
         from converters.ipl_pipeline import convert_ipl
 
         spec = resolve_target(config.target, None)[0]
-        precision = config.precision or "fp32"
-        artifact, contract_file, contract = convert_ipl(config, spec, precision, _log)
+        artifact, contract_file, contract = convert_ipl(config, spec, config.precision, _log)
         return ConversionResult(artifact, contract_file, contract)
     spec, precision = resolve_target(config.target, config.precision)
     student = _load_student(config)

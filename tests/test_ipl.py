@@ -49,18 +49,20 @@ def chunk_lfe(x: torch.Tensor, lfe: LFE) -> torch.Tensor:
 
 
 def test_the_cyclic_scanner_is_lfe_on_each_chunk_in_place() -> None:
-    """DAEM's one-pass form equals scanning every chunk of each axis with its LFE (ragged last chunks too)."""
+    """DAEM's one-pass form equals scanning every chunk of each axis with its LFE: whole bands (the pooling
+    path of exported tiles) and ragged last chunks (the summing path)."""
     torch.manual_seed(0)
     daem = DAEM(channels=48, chunk=16)
-    x = torch.rand(2, 48, 20, 40)
+    for shape, bands in (((2, 48, 20, 40), (2, 3)), ((2, 48, 32, 48), (2, 3))):
+        x = torch.rand(*shape)
 
-    def scan(dim: int, lfe: LFE) -> torch.Tensor:
-        return torch.cat([chunk_lfe(part, lfe) for part in torch.split(x, 16, dim=dim)], dim=dim)
+        def scan(dim: int, lfe: LFE, x: torch.Tensor = x) -> torch.Tensor:
+            return torch.cat([chunk_lfe(part, lfe) for part in torch.split(x, 16, dim=dim)], dim=dim)
 
-    expected = scan(1, daem.lfe_channel) + scan(2, daem.lfe_height) + scan(3, daem.lfe_width)
-    assert torch.allclose(daem(x), expected, atol=1e-6)  # the three axes' outputs summed
-    a_c, a_h, a_w = daem.attention(x)
-    assert a_c.shape == (2, 48) and a_h.shape == (2, 48, 2) and a_w.shape == (2, 48, 3)  # 20 rows = 16 + 4
+        expected = scan(1, daem.lfe_channel) + scan(2, daem.lfe_height) + scan(3, daem.lfe_width)
+        assert torch.allclose(daem(x), expected, atol=1e-6)  # the three axes' outputs summed
+        a_c, a_h, a_w = daem.attention(x)
+        assert a_c.shape == (2, 48) and a_h.shape == (2, 48, bands[0]) and a_w.shape == (2, 48, bands[1])
 
 
 def test_replay_with_the_attention_weights_is_the_forward_pass() -> None:

@@ -377,6 +377,24 @@ def test_student_exports_to_torch_export_and_onnx(tmp_path) -> None:
     np.testing.assert_allclose(lut, expected[1].detach().numpy(), atol=1e-4)
 
 
+def test_ssim_loss_is_one_minus_the_metric_and_differentiable() -> None:
+    from edgemef.metrics import ssim
+    from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss
+
+    rng = np.random.default_rng(5)
+    reference = rng.random((40, 56, 3))
+    image = np.clip(reference + 0.1 * rng.standard_normal(reference.shape), 0, 1)
+    as_tensor = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None]  # noqa: E731
+    loss = ssim_loss(as_tensor(image), as_tensor(reference))
+    assert 1.0 - loss.item() == pytest.approx(ssim(image, reference, data_range=1.0), abs=1e-9)
+    assert ssim_loss(as_tensor(reference), as_tensor(reference)).item() == pytest.approx(0.0, abs=1e-9)
+    moving = as_tensor(image).clone().requires_grad_(True)
+    ssim_loss(moving, as_tensor(reference)).backward()
+    assert torch.isfinite(moving.grad).all() and moving.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="at least 11"):
+        ssim_loss(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8))
+
+
 def test_unpaired_mef_ssim_loss_is_the_metric_and_differentiable() -> None:
     """Eq. 11's loss is one minus the first scale of the MEF-SSIM metric, with gradients to the image."""
     from edgemef.metrics.mef_ssim import mef_ssim_details

@@ -60,12 +60,14 @@ def test_teacher_then_student_resume_and_export(tmp_path: Path, capsys) -> None:
     )
     args[1] = "lut-student"
     assert main(args) == 0
-    # Eq. 12 (paired eq. 6 + the unpaired MEF-SSIM term) resumes the same run; the term is logged.
-    assert main([*args[:7], "3", *args[8:], "--unpaired-weight", "0.1"]) == 0
+    # Eq. 12 (paired eq. 6 + the unpaired MEF-SSIM term) and our supervised SSIM term resume the same run;
+    # both terms are logged.
+    assert main([*args[:7], "3", *args[8:], "--unpaired-weight", "0.1", "--ssim-weight", "0.5"]) == 0
     logged = [json.loads(line) for line in (student_dir / "log.jsonl").read_text().splitlines()]
     assert any(0.0 < entry.get("unpaired", -1.0) < 2.0 for entry in logged)
+    assert any(0.0 < entry.get("ssim", -1.0) < 2.0 for entry in logged)
     meta = json.loads(read_metadata(student_dir / "model.safetensors")["edgemef.training"])
-    assert meta["unpaired_weight"] == 0.1
+    assert meta["unpaired_weight"] == 0.1 and meta["ssim_weight"] == 0.5
     student = load_weights(student_dir / "model.safetensors", expected="lut-student")
     weights, lut = student(torch.rand(1, 9, 128, 128), 17)
     assert lut.shape == (1, 17, 17, 17, 3) and torch.allclose(weights.sum(1), torch.ones(1))

@@ -38,7 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "-m", "--model", default="lut-student", help="model to convert: lut-student (default) or ipl"
     )
     parser.add_argument(
-        "--precision", default=None, help="fp32, fp16 or int8, as the target takes (default: per target)"
+        "--precision",
+        default=None,
+        help="fp32, fp16 or int8, as the target takes (default: per target; ipl: fp32, fp16 on ios)",
     )
     parser.add_argument(
         "--grid", type=int, default=33, metavar="S", help="LUT size baked in (8..128; default 33)"

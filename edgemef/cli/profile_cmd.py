@@ -38,8 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="profile an exported model: latency per stage and per operator, memory, the papers' claims",
         description=(
             "Fuse a synthetic bracket at the given resolution with an artifact from 'edgemef convert', "
-            "after a warm-up, and report latency per stage (decode, thumbnails, predictor, apply, encode) "
-            "and end to end, the runtime's own per-operator profile, memory, and the papers' latency claims. "
+            "after a warm-up, and report latency per stage (decode, the model's stages, encode; LUT-distill: "
+            "thumbnails, predictor, apply; IPL: network, cache, tiling) and end to end, the runtime's own "
+            "per-operator profile, memory, and the papers' latency claims. "
             "Writes a self-contained HTML report and its JSON."
         ),
         epilog="example: edgemef profile --target android --report r.html",
@@ -49,6 +50,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--target", help="profile dist/TARGET's default artifact (converting it first if absent)"
+    )
+    parser.add_argument(
+        "--model",
+        default="lut-student",
+        choices=("lut-student", "ipl"),
+        help="with --target: which model's default artifact (default lut-student)",
     )
     parser.add_argument(
         "--resolution", default="3840x2160", help="frame size, WxH or 720p/1080p/4k/8k (default 4K)"
@@ -72,17 +79,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _artifact_for_target(target: str) -> Path:
-    """dist/TARGET's default artifact; converted first when absent."""
+def _artifact_for_target(target: str, model: str) -> Path:
+    """dist/TARGET's default artifact of ``model``; converted first when absent."""
     from edgemef.models.registry import torch_available
 
     try:
         from converters.capabilities import resolve_target
+        from converters.ipl_pipeline import ipl_artifact_name
         from converters.pipeline import artifact_name
     except ImportError:
         raise ProfileError("--target needs the authoring extra: pip install 'edgemef[author]'") from None
-    spec, precision = resolve_target(target, None)
-    path = Path("dist") / spec.name / artifact_name("lut-student", precision, 33, spec)
+    if model == "ipl":
+        spec, precision = resolve_target(target, "fp32")
+        name = ipl_artifact_name(precision, 256, spec)
+    else:
+        spec, precision = resolve_target(target, None)
+        name = artifact_name(model, precision, 33, spec)
+    path = Path("dist") / spec.name / name
     if not spec.runs_here:
         raise ProfileError(f"{target} artifacts run on macOS/iOS only; profile android, rpi or onnx here")
     if not path.exists():
@@ -91,7 +104,7 @@ def _artifact_for_target(target: str) -> Path:
         from converters import ConvertConfig, convert
 
         print(f"edgemef profile: {path} not found, converting it first", file=sys.stderr)
-        path = convert(ConvertConfig(target=target)).artifact
+        path = convert(ConvertConfig(target=target, model=model, precision=precision)).artifact
     return path
 
 
@@ -122,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         and not (args.report.parent if str(args.report.parent) else Path(".")).is_dir()
     ):
         raise ProfileError(f"--report {args.report}: folder {args.report.parent} does not exist")
-    artifact = _artifact_for_target(args.target) if args.target else args.artifact
+    artifact = _artifact_for_target(args.target, args.model) if args.target else args.artifact
     if artifact.suffix == ".json":
         try:
             artifact = artifact.with_name(json.loads(artifact.read_text())["artifact"])

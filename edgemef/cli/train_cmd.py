@@ -56,6 +56,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="lut-student: weight of the paper's unpaired MEF-SSIM loss (eq. 12: (1-W) * eq. 6 + W * "
         "(1 - MEF-SSIM); paper: 0.1; default 0 = eq. 6 alone)",
     )
+    parser.add_argument(
+        "--ssim-weight",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="lut-student: add S * (1 - SSIM against the reference) to the loss (ours; default 0)",
+    )
     parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=8, help="samples per step and process (default 8)")
     parser.add_argument(
@@ -100,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         teacher=args.teacher,
         student_grid=args.student_grid,
         unpaired_weight=args.unpaired_weight,
+        ssim_weight=args.ssim_weight,
         init=args.init,
     )
     config = TrainConfig(

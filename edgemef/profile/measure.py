@@ -20,10 +20,10 @@ from edgemef.io import read_bracket, write_image
 from edgemef.lut import warm_up
 from edgemef.profile.claims import CLAIMS, judge
 from edgemef.profile.operators import operator_profile
-from edgemef.profile.schema import SCHEMA_VERSION, STAGES
-from edgemef.runtime import ArtifactFusion
+from edgemef.profile.schema import SCHEMA_VERSION
+from edgemef.runtime import ArtifactFusion, open_artifact
 from edgemef.runtime.backends import available_threads
-from edgemef.runtime.preprocess import network_input
+from edgemef.runtime.ipl import IplArtifactFusion
 
 
 def summarize(times_ms: Sequence[float]) -> dict[str, object]:
@@ -39,18 +39,22 @@ def summarize(times_ms: Sequence[float]) -> dict[str, object]:
     }
 
 
-def artifact_summary(fusion: ArtifactFusion) -> dict[str, object]:
+def artifact_summary(fusion: ArtifactFusion | IplArtifactFusion) -> dict[str, object]:
     """The report's ``artifact`` block: what was profiled, from its contract."""
     contract = fusion.contract
+    tiling = contract.postprocessing.get("tiling") or {}
     return {
         "file": str(fusion.artifact),
         "model": contract.model,
         "backend": contract.backend,
         "precision": contract.precision,
         "grid_size": contract.grid_size,
+        "tile": tiling.get("tile"),
         "n_exposures": contract.n_exposures,
         "size_bytes": contract.size_bytes,
-        "delegation": contract.checks.get("delegation"),
+        # LUT contracts report one graph's delegation; IPL's, the full and the replay graph's
+        "delegation": contract.checks.get("delegation")
+        or (contract.checks.get("full") or {}).get("delegation"),
         "parity_min_psnr_db": contract.parity.get("min_psnr_db"),
     }
 
@@ -69,16 +73,16 @@ def _set_threads(threads: int) -> None:
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def run_stages(fusion: ArtifactFusion, folder: Path, runs: int) -> dict[str, list[float]]:
-    """Decode the JPEG bracket in ``folder``, thumbnails, predictor, full-resolution apply, JPEG encode."""
+def run_stages(fusion: ArtifactFusion | IplArtifactFusion, folder: Path, runs: int) -> dict[str, list[float]]:
+    """Decode the JPEG bracket in ``folder``, fuse it (the fusion's own stages), JPEG encode; per run."""
     out = folder / "fused.jpg"
-    times: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    times: dict[str, list[float]] = {}
     for _ in range(runs):
         bracket, t_decode = _timed(read_bracket, folder / "frame_*.jpg", max_pixels=None)
         fused, parts = fusion.fuse_timed(bracket.frames)
         _, t_encode = _timed(write_image, out, fused, jpeg_quality=95)
         for stage, value in {"decode": t_decode, **parts, "encode": t_encode}.items():
-            times[stage].append(value)
+            times.setdefault(stage, []).append(value)
     return times
 
 
@@ -98,11 +102,15 @@ def profile(
     machine_kind: str = "desktop",
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, object]:
-    """Profile an artifact (see :mod:`edgemef.profile.schema` for the result)."""
+    """Profile an artifact (see :mod:`edgemef.profile.schema` for the result).
+
+    An IPL artifact runs with its cache off: every run fuses the same bracket, so a cache would measure
+    reuse, not fusion (``benchmarks/ipl_stream.py`` measures the cache on a stream).
+    """
     say = progress or (lambda message: None)
     threads = threads or available_threads()
     _set_threads(threads)
-    fusion = ArtifactFusion(artifact, threads=threads)
+    fusion = open_artifact(artifact, threads=threads)
     contract = fusion.contract
     warm_up()
     width, height = resolution
@@ -116,9 +124,9 @@ def profile(
         run_stages(fusion, folder, 1)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        thumbs = network_input(read_bracket(folder / "frame_*.jpg", max_pixels=None).frames, 128)
+        example = fusion.network_example(read_bracket(folder / "frame_*.jpg", max_pixels=None).frames)
         say("per-operator profile")
-        operators = operator_profile(fusion.artifact, contract, thumbs, runs, threads)
+        operators = operator_profile(fusion.artifact, contract, example, runs, threads)
         sweep_rows = []
         for w, h in sweep:
             say(f"sweep {w}x{h}")
@@ -132,8 +140,9 @@ def profile(
                 {
                     "resolution": [w, h],
                     "end_to_end_median_ms": round(statistics.median(total), 3),
-                    "apply_median_ms": round(statistics.median(times["apply"]), 3),
-                    "predictor_median_ms": round(statistics.median(times["predictor"]), 3),
+                    "stages_median_ms": {
+                        stage: round(statistics.median(values), 3) for stage, values in times.items()
+                    },
                 }
             )
     end_to_end = [sum(parts) for parts in zip(*stage_times.values(), strict=True)]

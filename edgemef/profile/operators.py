@@ -40,7 +40,7 @@ def _top(per_op: dict[tuple[str, bool], list[float]]) -> list[dict[str, object]]
     return sorted(rows, key=lambda r: -float(r["median_ms"]))[:TOP_K]
 
 
-def executorch_operators(artifact: Path, thumbnails: np.ndarray, runs: int, threads: int | None) -> dict:
+def executorch_operators(artifact: Path, example: np.ndarray, runs: int, threads: int | None) -> dict:
     """ETDump of ``runs`` inferences (after one warm-up)."""
     import torch
     from executorch.devtools import Inspector
@@ -49,7 +49,7 @@ def executorch_operators(artifact: Path, thumbnails: np.ndarray, runs: int, thre
     from edgemef.runtime.contract import read_contract
 
     backend = ExecuTorchBackend(artifact, read_contract(artifact), threads, etdump=True)
-    x = torch.from_numpy(np.ascontiguousarray(thumbnails))
+    x = torch.from_numpy(np.ascontiguousarray(example))
     for _ in range(runs + 1):
         backend._method.execute([x])
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,7 +85,7 @@ def executorch_operators(artifact: Path, thumbnails: np.ndarray, runs: int, thre
 
 
 def onnxruntime_operators(
-    artifact: Path, contract: Contract, thumbnails: np.ndarray, runs: int, threads: int | None
+    artifact: Path, contract: Contract, example: np.ndarray, runs: int, threads: int | None
 ) -> dict:
     """onnxruntime's session profiler over ``runs`` inferences (after one warm-up)."""
     import onnxruntime as ort
@@ -99,7 +99,7 @@ def onnxruntime_operators(
     with tempfile.TemporaryDirectory() as tmp:
         options.profile_file_prefix = str(Path(tmp) / "ort")
         session = ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
-        feed = {contract.inputs[0].runtime_name: thumbnails}
+        feed = {contract.inputs[0].runtime_name: example}
         for _ in range(runs + 1):
             session.run(None, feed)
         events = json.loads(Path(session.end_profiling()).read_text())
@@ -132,13 +132,14 @@ def onnxruntime_operators(
 
 
 def operator_profile(
-    artifact: Path, contract: Contract, thumbnails: np.ndarray, runs: int, threads: int | None
+    artifact: Path, contract: Contract, example: np.ndarray, runs: int, threads: int | None
 ) -> dict:
-    """The per-operator profile for the artifact's backend."""
+    """The per-operator profile of one network call on ``example`` (the artifact's first input) in its
+    backend: the LUT predictor on thumbnails, or one IPL tile."""
     if contract.backend == "executorch":
-        return executorch_operators(artifact, thumbnails, runs, threads)
+        return executorch_operators(artifact, example, runs, threads)
     if contract.backend == "onnxruntime":
-        return onnxruntime_operators(artifact, contract, thumbnails, runs, threads)
+        return onnxruntime_operators(artifact, contract, example, runs, threads)
     return {
         "available": False,
         "why": (

@@ -74,6 +74,10 @@ class ArtifactFusion:
         """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""
         return self.fuse_timed(frames)[0]
 
+    def network_example(self, frames: np.ndarray) -> np.ndarray:
+        """The predictor's input for these frames (what an operator profile feeds the runtime)."""
+        return network_input(frames, int(self.contract.preprocessing["thumbnail_size"]))
+
     def fuse_timed(self, frames: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         """:meth:`fuse`, and the milliseconds of its stages: ``thumbnails``, ``predictor``, ``apply``."""
         weights, lut, timings = self._predict_timed(frames)

@@ -104,10 +104,24 @@ class LiteRtBackend:
             raise ArtifactError(f"{artifact}: LiteRT cannot load it ({first_line(exc)})") from None
         self._artifact, self._contract = artifact, contract
         self._inputs = [spec.runtime_name for spec in contract.inputs]
+        # An int8 model may hand out a quantized output (LiteRT keeps a sigmoid's fixed int8 range to the
+        # end): dequantize it with the flatbuffer's own scale and zero point.
+        self._dequantize = {
+            name: (float(detail["quantization"][0]), int(detail["quantization"][1]))
+            for name, detail in self._runner.get_output_details().items()
+            if np.dtype(detail["dtype"]).kind in "iu" and detail["quantization"][0] != 0.0
+        }
+
+    def _output(self, values: dict[str, np.ndarray], name: str) -> np.ndarray:
+        value = np.asarray(values[name])
+        if name in self._dequantize:
+            scale, zero_point = self._dequantize[name]
+            return (value.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+        return value
 
     def run(self, *inputs: np.ndarray) -> dict[str, np.ndarray]:
         values = self._runner(**dict(zip(self._inputs, inputs, strict=True)))
-        named = {spec.name: np.asarray(values[spec.runtime_name]) for spec in self._contract.outputs}
+        named = {spec.name: self._output(values, spec.runtime_name) for spec in self._contract.outputs}
         return check_outputs(named, self._contract, self._artifact)
 
 

@@ -90,7 +90,7 @@ class TileTimes:
     reused: int = 0
 
 
-def _pad_to(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+def pad_to(frames: np.ndarray, height: int, width: int) -> np.ndarray:
     """Reflect-pad ``N x h x w x 3`` at the bottom and right to ``height x width`` (edge-pad tiny frames)."""
     pad_h, pad_w = height - frames.shape[1], width - frames.shape[2]
     if pad_h == 0 and pad_w == 0:
@@ -108,6 +108,13 @@ def _signature(window: np.ndarray, exact: bool) -> np.ndarray:
         np.stack([cv2.resize(f, small, interpolation=cv2.INTER_AREA) for f in window]).astype(np.float32)
         / 255
     )
+
+
+def tile_input(window: np.ndarray) -> np.ndarray:
+    """The tile graph's input for uint8 windows ``N x T x T x 3``: ``1 x 3N x T x T`` float32, uint8 / 255."""
+    x = np.empty((1, 3 * len(window), *window.shape[1:3]), np.float32)
+    np.divide(window.transpose(0, 3, 1, 2).reshape(x.shape[1:]), np.float32(255.0), out=x[0])
+    return x
 
 
 class IplTiler:
@@ -147,7 +154,7 @@ class IplTiler:
             raise BracketError(f"this IPL model fuses {self.n_exposures} exposures, got {len(frames)}")
         _, height, width, _ = frames.shape
         s = self.settings
-        padded = _pad_to(frames, -(-height // s.scale) * s.scale, -(-width // s.scale) * s.scale)
+        padded = pad_to(frames, -(-height // s.scale) * s.scale, -(-width // s.scale) * s.scale)
         times = self.last_times = TileTimes()
         index = itertools.count()
         frame_key = padded.shape
@@ -162,9 +169,8 @@ class IplTiler:
         times.tiles += 1
         h, w = window.shape[1:3]
         t = self.settings.tile
-        padded = _pad_to(window, max(h, t), max(w, t))
-        x = np.empty((1, 3 * len(padded), *padded.shape[1:3]), np.float32)
-        np.divide(padded.transpose(0, 3, 1, 2).reshape(x.shape[1:]), np.float32(255.0), out=x[0])
+        padded = pad_to(window, max(h, t), max(w, t))
+        x = tile_input(padded)
         cache = self.cache
         started = time.perf_counter()
         signature = _signature(padded, exact=cache.threshold == 0.0) if cache is not None else None
@@ -279,6 +285,12 @@ class IplArtifactFusion:
     def fuse(self, frames: np.ndarray) -> np.ndarray:
         """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""
         return self.fuse_timed(frames)[0]
+
+    def network_example(self, frames: np.ndarray) -> np.ndarray:
+        """One call's input of the tile graph for these frames: their top-left tile (what an operator profile
+        feeds the runtime)."""
+        t = self.tiler.settings.tile
+        return tile_input(pad_to(frames[:, :t, :t], t, t))
 
     def fuse_timed(self, frames: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
         """:meth:`fuse`, and its stages' milliseconds: ``network`` (tile graphs), ``cache``, ``tiling``."""

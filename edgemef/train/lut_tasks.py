@@ -24,7 +24,7 @@ from edgemef.models.lut_distill import (
     resample_lattice,
     teacher_loss,
 )
-from edgemef.models.lut_distill.mef_ssim_loss import unpaired_loss
+from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
 from edgemef.models.lut_distill.weights import load_weights, save_weights
 from edgemef.train.data import (
     LoadedScene,
@@ -133,21 +133,28 @@ class StudentModule(nn.Module):
         criterion: StudentLoss,
         grid_size: int = STUDENT_GRID,
         unpaired_weight: float = 0.0,
+        ssim_weight: float = 0.0,
     ) -> None:
         super().__init__()
         self.student = student
         self.criterion = criterion
         self.grid_size = grid_size
         self.unpaired_weight = unpaired_weight
+        self.ssim_weight = ssim_weight
 
     def forward(
         self, thumbs: torch.Tensor, frames: torch.Tensor, target: torch.Tensor, teacher_lut: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Eq. 6 for a batch (the image loss at the student's grid, L_d1 and L_lr at 64^3); with an unpaired
-        weight ``w > 0``, eq. 12: ``(1 - w) * eq. 6 + w * (1 - MEF-SSIM)`` (the paper: w = 0.1)."""
+        weight ``w > 0``, eq. 12: ``(1 - w) * eq. 6 + w * (1 - MEF-SSIM)`` (the paper: w = 0.1); with an SSIM
+        weight ``s > 0``, ``s * (1 - SSIM(output, reference))`` is added to eq. 6 (ours, not the paper's)."""
         weights, lut = self.student(thumbs, self.grid_size)
         output = fuse_and_apply(frames, weights, lut)
         total, parts = self.criterion(output, target, resample_lattice(lut, DISTILL_GRID), teacher_lut)
+        if self.ssim_weight > 0.0:
+            structure = ssim_loss(output, target)
+            total = total + self.ssim_weight * structure
+            parts = {**parts, "ssim": structure, "total": total}
         if self.unpaired_weight > 0.0:
             unpaired = unpaired_loss(frames, output)
             total = (1.0 - self.unpaired_weight) * total + self.unpaired_weight * unpaired
@@ -168,12 +175,16 @@ class StudentTask(_LutTask):
         teacher: Path,
         student_grid: int = STUDENT_GRID,
         unpaired_weight: float = 0.0,
+        ssim_weight: float = 0.0,
     ) -> None:
         super().__init__(train, held_out, n_exposures)
         if not 0.0 <= unpaired_weight < 1.0:
             raise DatasetError(f"the unpaired (MEF-SSIM) weight must be in [0, 1), got {unpaired_weight}")
+        if not ssim_weight >= 0.0:
+            raise DatasetError(f"the SSIM weight must be at least 0, got {ssim_weight}")
         self.student_grid = student_grid
         self.unpaired_weight = unpaired_weight
+        self.ssim_weight = ssim_weight
         self.teacher = load_weights(teacher, expected="lut-teacher")
         if self.teacher.config.n_exposures != n_exposures:
             raise DatasetError(
@@ -189,10 +200,13 @@ class StudentTask(_LutTask):
         self.data_description["teacher"] = str(teacher)
         self.data_description["student_grid"] = student_grid
         self.data_description["unpaired_weight"] = unpaired_weight
+        self.data_description["ssim_weight"] = ssim_weight
 
     def build(self) -> nn.Module:
         student = Student(StudentConfig(n_exposures=self.n_exposures))
-        return StudentModule(student, StudentLoss(), self.student_grid, self.unpaired_weight)
+        return StudentModule(
+            student, StudentLoss(), self.student_grid, self.unpaired_weight, self.ssim_weight
+        )
 
     def model_of(self, module: nn.Module) -> Student:
         return getattr(module, "module", module).student
@@ -218,6 +232,7 @@ def make_task(
     teacher: Path | None = None,
     student_grid: int = STUDENT_GRID,
     unpaired_weight: float = 0.0,
+    ssim_weight: float = 0.0,
     init: Path | None = None,
 ) -> _LutTask:
     """The training task ``name`` ("lut-teacher", "lut-student" or "ipl") on the dataset at ``data``."""
@@ -231,5 +246,5 @@ def make_task(
     if name == "lut-teacher":
         return TeacherTask(train, held_out, n_exposures)
     if name == "lut-student" and teacher is not None:
-        return StudentTask(train, held_out, n_exposures, teacher, student_grid, unpaired_weight)
+        return StudentTask(train, held_out, n_exposures, teacher, student_grid, unpaired_weight, ssim_weight)
     raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student, ipl")

@@ -20,21 +20,26 @@ from edgemef.weights import shipped_exposure_counts, shipped_weights
 
 
 class TorchTileNetwork:
-    """:class:`edgemef.runtime.ipl.TileNetwork` in PyTorch."""
+    """:class:`edgemef.runtime.ipl.TileNetwork` in PyTorch (``dtype``: the model's parameters' and compute's;
+    float16 stands in for CoreML's fp16 programs in the iOS parity gate). Inputs and outputs are float32."""
 
-    def __init__(self, model: IPL) -> None:
+    def __init__(self, model: IPL, dtype: torch.dtype = torch.float32) -> None:
         self.model = model.eval()
+        self.dtype = dtype
+
+    def _tensor(self, x: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(x, np.float32)).to(self.dtype)
 
     def full(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
-            image, attention = self.model.forward_with_attention(torch.from_numpy(x))
-            return image.numpy(), pack_attention(attention).numpy()
+            image, attention = self.model.forward_with_attention(self._tensor(x))
+            return image.float().numpy(), pack_attention(attention).float().numpy()
 
     def replay(self, x: np.ndarray, attention: np.ndarray) -> np.ndarray:
         n_bands = (attention.shape[-1] - 1) // 2
         with torch.inference_mode():
-            weights = unpack_attention(torch.from_numpy(np.ascontiguousarray(attention, np.float32)), n_bands)
-            return self.model.replay(torch.from_numpy(x), weights).numpy()
+            weights = unpack_attention(self._tensor(attention), n_bands)
+            return self.model.replay(self._tensor(x), weights).float().numpy()
 
 
 class IplFusion:

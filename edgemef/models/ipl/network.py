@@ -108,12 +108,21 @@ class DAEM(nn.Module):
         b, c, h, w = x.shape
         if c % self.chunk:
             raise ValueError(f"{c} channels do not split into chunks of {self.chunk}")
-        row_sums = x.sum(dim=3)  # B x C x H
-        col_sums = x.sum(dim=2)  # B x C x W
-        channel_means = row_sums.sum(dim=2) / (h * w)  # eq. 1 for every channel chunk at once
+        if h % self.chunk == 0 and w % self.chunk == 0:
+            # Whole bands (every exported tile): average pooling, which every runtime's CPU delegate runs.
+            pooled_h = F.avg_pool2d(x, (self.chunk, w))  # B x C x nH x 1
+            channel_means = pooled_h.mean(dim=(2, 3), keepdim=True).reshape(b, c)  # eq. 1, every chunk
+            band_h = pooled_h.squeeze(3)  # B x C x nH
+            band_w = F.avg_pool2d(x, (h, self.chunk)).squeeze(2)  # B x C x nW
+        else:  # a ragged last band (training crops, odd image sides)
+            row_sums = x.sum(dim=3)  # B x C x H
+            col_sums = x.sum(dim=2)  # B x C x W
+            channel_means = row_sums.sum(dim=2) / (h * w)
+            band_h = _band_means(row_sums, self.chunk, w)
+            band_w = _band_means(col_sums, self.chunk, h)
         a_c = self.lfe_channel(channel_means.reshape(b, c // self.chunk, self.chunk)).reshape(b, c)
-        a_h = self.lfe_height(_band_means(row_sums, self.chunk, w).transpose(1, 2)).transpose(1, 2)
-        a_w = self.lfe_width(_band_means(col_sums, self.chunk, h).transpose(1, 2)).transpose(1, 2)
+        a_h = self.lfe_height(band_h.transpose(1, 2)).transpose(1, 2)
+        a_w = self.lfe_width(band_w.transpose(1, 2)).transpose(1, 2)
         return a_c, a_h, a_w
 
     def apply(self, x: torch.Tensor, a_c: torch.Tensor, a_h: torch.Tensor, a_w: torch.Tensor) -> torch.Tensor:

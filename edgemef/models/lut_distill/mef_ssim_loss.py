@@ -1,4 +1,5 @@
-"""The LUT-distill paper's unpaired loss: ``L_unpaired = 1 - MEF-SSIM`` (eqs. 8-11), and eq. 12.
+"""Structure losses: the LUT-distill paper's unpaired ``L_unpaired = 1 - MEF-SSIM`` (eqs. 8-11, eq. 12), and
+the supervised ``1 - SSIM`` against the reference (an option of ours, :func:`ssim_loss`).
 
 The paper trains semi-supervised with ``L_total = lambda_1 L_paired + lambda_2 L_unpaired`` (lambda_1 = 0.9,
 lambda_2 = 0.1), where ``L_unpaired`` is one minus the mean of the MEF-SSIM quality map of Ma, Zeng & Wang
@@ -137,6 +138,33 @@ def mef_ssim_map(frames: Tensor, fused: Tensor) -> Tensor:
         cov_df = cov_df + a[:, k] * torch.maximum(torch.minimum(cov, bound), -bound)
     sigma12 = scale * cov_df
     return ((2.0 * sigma12 + _C) / (sigma1_sq + vf + _C)).to(out_dtype)
+
+
+def ssim_loss(image: Tensor, reference: Tensor) -> Tensor:
+    """``1 - SSIM(image, reference)``, the SSIM of :func:`edgemef.metrics.ssim` (Wang et al. 2004: Gaussian
+    window sigma 1.5, 11 x 11, population statistics, K1 0.01, K2 0.03, every channel alike) on images in
+    [0, 1] (data range 1), averaged over the valid window positions, the channels and the batch.
+
+    Args:
+        image: ``B x C x H x W``, the differentiable output.
+        reference: ``B x C x H x W``, the ground truth.
+    """
+    if image.shape != reference.shape or image.dim() != 4:
+        raise ValueError(
+            f"two B x C x H x W images expected, got {tuple(image.shape)} and {tuple(reference.shape)}"
+        )
+    if min(image.shape[-2:]) < _WIN:
+        raise ValueError(f"SSIM needs images of at least {_WIN} pixels on a side")
+    x = image.reshape(-1, 1, *image.shape[-2:])
+    y = reference.reshape(-1, 1, *reference.shape[-2:]).to(x.dtype)
+    kernel = _gaussian_window(x)
+    mu_x, mu_y = _filter(x, kernel), _filter(y, kernel)
+    var_x = _filter(x * x, kernel) - mu_x * mu_x
+    var_y = _filter(y * y, kernel) - mu_y * mu_y
+    cov = _filter(x * y, kernel) - mu_x * mu_y
+    c1, c2 = 0.01**2, 0.03**2
+    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    return 1.0 - ssim_map.mean()
 
 
 def unpaired_loss(frames: Tensor, fused: Tensor) -> Tensor:
