@@ -91,22 +91,8 @@ def export(
     module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
 ) -> ExportResult:
     """Write the ``.pte`` artifact at ``path``."""
-    if precision == "int8":
-        module = quantize_int8(module, (example,), [(sample,) for sample in calibration])
-    delegation = _lower(module, (example,), path)
-    quantization = (
-        "PT2E XNNPACKQuantizer: int8 weights per output channel, int8 activations (min-max observers over "
-        f"{len(calibration)} calibration brackets); input/outputs float32"
-        if precision == "int8"
-        else "none"
-    )
-    return ExportResult(
-        path=path,
-        input_names=INPUT_NAMES,
-        output_names=OUTPUT_NAMES,
-        toolchain=versions("torch", "torchao", "executorch"),
-        report={"quantization": quantization, "delegation": delegation},
-    )
+    feeds = [{INPUT_NAMES[0]: sample} for sample in calibration]
+    return export_graph(module, {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path, precision, feeds)
 
 
 def export_graph(
@@ -128,7 +114,7 @@ def export_graph(
         model = quantize_int8(model, example, [tuple(feed[name] for name in inputs) for feed in feeds])
         quantization = (
             "PT2E XNNPACKQuantizer: int8 weights per output channel, int8 activations (min-max observers "
-            f"over {len(feeds)} calibration tiles); inputs/outputs float32"
+            f"over {len(feeds)} calibration inputs); inputs/outputs float32"
         )
     delegation = _lower(model, example, path)
     return ExportResult(

@@ -88,10 +88,10 @@ def _convert(
     edge_model.export(str(path))
 
 
-def _quantization(precision: str, count: int, what: str) -> str:
+def _quantization(precision: str, count: int) -> str:
     return (
         "PT2E static: int8 weights per output channel, int8 activations (min-max observers over "
-        f"{count} {what}); inputs/outputs float32"
+        f"{count} calibration inputs); inputs/outputs float32"
         if precision == "int8"
         else "none"
     )
@@ -101,18 +101,9 @@ def export(
     module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
 ) -> ExportResult:
     """Write the ``.tflite`` artifact at ``path``."""
-    feeds = [{"thumbnails": sample} for sample in calibration]
-    _convert(SignatureModel(module), {"thumbnails": example}, precision, feeds, path)
-    return ExportResult(
-        path=path,
-        input_names=INPUT_NAMES,
-        output_names=OUTPUT_NAMES,
-        toolchain=versions("torch", "torchao", "litert-torch", "ai-edge-litert"),
-        report={
-            "quantization": _quantization(precision, len(feeds), "calibration brackets"),
-            "operators": _op_counts(path),
-        },
-        extra_postprocessing={"signature": SIGNATURE},
+    feeds = [{INPUT_NAMES[0]: sample} for sample in calibration]
+    return export_graph(
+        SignatureModel(module), {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path, precision, feeds
     )
 
 
@@ -146,7 +137,7 @@ def export_graph(
         output_names=output_names,
         toolchain=versions("torch", "torchao", "litert-torch", "ai-edge-litert"),
         report={
-            "quantization": _quantization(precision, len(feeds), "calibration tiles"),
+            "quantization": _quantization(precision, len(feeds)),
             "operators": _op_counts(path),
         },
         extra_postprocessing={"signature": SIGNATURE},
