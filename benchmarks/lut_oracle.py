@@ -4,7 +4,9 @@ LUT-distill fuses with one weight per exposure and one global 3D LUT. This scrip
 image of each scene (a grid search over the weights on the simplex in steps of 0.1, and for each the
 least-squares 17^3 trilinear LUT from the weighted mean to the reference, lightly regularised towards
 identity), and reports the best SSIM it reaches next to Mertens and the shipped student, plus the student's
-own weights with an oracle LUT. It uses the references, so it is an upper bound, never a model to ship.
+own weights with an oracle LUT (PSNR and SSIM). It uses the references, so it is an upper bound, never a
+model to ship. "contrast" is the median ratio of local standard deviations, output / reference
+(``edgemef.metrics.ssim_terms``): below 1, the output is flatter than the reference.
 
     python benchmarks/lut_oracle.py --dataset ../shared/data/sice --scenes scene1,scene10
 """
@@ -21,7 +23,7 @@ from scipy.sparse.linalg import spsolve
 
 from edgemef.data import find_scenes, load_scene
 from edgemef.lut import fuse_and_apply
-from edgemef.metrics import psnr, ssim
+from edgemef.metrics import psnr, ssim, ssim_terms
 from edgemef.models import create_model
 
 GRID = 17
@@ -64,10 +66,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--scenes", default="scene1,scene10")
     parser.add_argument("--size", type=int, default=768, help="long side the scenes are resized to")
+    parser.add_argument("--weights", default=None, help="student weights (default: the shipped student)")
     args = parser.parse_args(argv)
     wanted = args.scenes.split(",")
-    student, mertens = create_model("lut-student"), create_model("mertens")
-    print("| scene | mertens SSIM | student SSIM | student weights + oracle LUT | oracle weights + LUT |")
+    student = create_model("lut-student", **({"weights": args.weights} if args.weights else {}))
+    mertens = create_model("mertens")
+    print(
+        "| scene | mertens SSIM (contrast) | student PSNR / SSIM (contrast) | student weights + oracle LUT: "
+        "PSNR / SSIM | oracle weights + LUT: SSIM (weights) |"
+    )
     print("|---|---|---|---|---|")
     for scene in [s for s in find_scenes(args.dataset) if s.name in wanted]:
         bracket, reference = load_scene(scene, "3")
@@ -78,9 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         truth = cv2.resize(reference, size, interpolation=cv2.INTER_AREA)
         linear = frames.astype(np.float32) / 255
         weights, lut = student.predict(frames)
-        student_ssim = ssim(fuse_and_apply(frames, weights, lut), truth)
-        oracle = oracle_lut_apply(np.tensordot(weights, linear, 1), truth / 255)
-        with_oracle_lut = ssim(to_uint8(oracle), truth)
+        fused_by_student, fused_by_mertens = fuse_and_apply(frames, weights, lut), mertens.fuse(frames)
+        student_terms = ssim_terms(fused_by_student, truth)
+        mertens_terms = ssim_terms(fused_by_mertens, truth)
+        oracle = to_uint8(oracle_lut_apply(np.tensordot(weights, linear, 1), truth / 255))
         best = (-1.0, 0.0, None)
         for w0 in np.arange(0, 1.01, 0.1):
             for w1 in np.arange(0, 1.01 - w0, 0.1):
@@ -90,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
                 if score > best[0]:
                     best = (score, psnr(fused, truth), w)
         print(
-            f"| {scene.name} | {ssim(mertens.fuse(frames), truth):.4f} | {student_ssim:.4f} | "
-            f"{with_oracle_lut:.4f} | {best[0]:.4f} ({', '.join(f'{v:.1f}' for v in best[2])}) |"
+            f"| {scene.name} | {ssim(fused_by_mertens, truth):.4f} ({mertens_terms.contrast_ratio:.2f}) | "
+            f"{psnr(fused_by_student, truth):.2f} / {ssim(fused_by_student, truth):.4f} "
+            f"({student_terms.contrast_ratio:.2f}) | {psnr(oracle, truth):.2f} / {ssim(oracle, truth):.4f} | "
+            f"{best[0]:.4f} ({', '.join(f'{v:.1f}' for v in best[2])}) |"
         )
     return 0
 

@@ -22,6 +22,7 @@ from edgemef.metrics import (
     psnr,
     psnr_mu,
     ssim,
+    ssim_terms,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -144,6 +145,22 @@ def test_ssim_identical_and_symmetric():
     assert ssim(IMAGE, IMAGE.copy()) == pytest.approx(1.0, abs=1e-12)
     assert ssim(noisy, IMAGE) == pytest.approx(ssim(IMAGE, noisy), abs=1e-12)
     assert ssim(noisy, IMAGE) < 1.0
+
+
+def test_ssim_terms_say_which_factor_is_lost():
+    """The factors of SSIM: all 1 for identical images; a flatter copy (half the contrast about the mean)
+    loses the contrast factor and keeps the structure; a noisy copy loses structure. Their per-pixel
+    product is SSIM's map, so for smooth losses their product is close to SSIM."""
+    image = IMAGE.astype(np.float64)
+    same = ssim_terms(IMAGE, IMAGE.copy())
+    assert same == pytest.approx((1.0, 1.0, 1.0, 1.0), abs=1e-9)
+    flat = np.clip(0.5 * (image - image.mean()) + image.mean(), 0, 255).astype(np.uint8)
+    terms = ssim_terms(flat, IMAGE)
+    assert terms.contrast < 0.95 and terms.structure > 0.97 and 0.4 < terms.contrast_ratio < 0.6
+    noisy = ssim_terms(add_noise(IMAGE, 20.0, seed=2), IMAGE)
+    assert noisy.structure < terms.structure and noisy.contrast_ratio > 1.0
+    product = terms.luminance * terms.contrast * terms.structure
+    assert product == pytest.approx(ssim(flat, IMAGE), abs=0.02)
 
 
 def test_ssim_errors():

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -107,6 +108,93 @@ def test_same_seed_same_samples(tmp_path: Path) -> None:
         for key in ("thumbnails", "frames", "target"):
             assert torch.equal(a[index][key], b[index][key])
     assert not torch.equal(a[0]["frames"], a[1]["frames"])
+
+
+def test_native_loss_windows_are_unresized_crops(tmp_path: Path) -> None:
+    """With ``native_fraction=1`` the loss sees a window of the scene at its stored resolution (the exact
+    reference pixels, possibly mirrored); with 0 it sees the whole crop resized (not such a window)."""
+    from edgemef.data import find_scenes
+    from edgemef.errors import DatasetError
+    from edgemef.train.data import BracketSamples, SampleConfig, load_training_scenes
+
+    scenes = load_training_scenes(find_scenes(write_sice_dataset(tmp_path, 1)), 512)
+    reference = scenes[0].reference
+    size = 24
+
+    def is_window(target: torch.Tensor) -> bool:
+        window = (target.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+        for image in (reference, reference[:, ::-1]):
+            for top in range(image.shape[0] - size + 1):
+                for left in range(image.shape[1] - size + 1):
+                    if np.array_equal(image[top : top + size, left : left + size], window):
+                        return True
+        return False
+
+    config = SampleConfig(loss_size=size, crop_scale=(0.5, 1.0), synthetic_fraction=0.0)
+    native = BracketSamples(scenes, replace(config, native_fraction=1.0), 4, seed=3)
+    resized = BracketSamples(scenes, config, 4, seed=3)
+    for index in range(4):
+        assert native[index]["frames"].shape == (3, 3, size, size)
+        assert native[index]["thumbnails"].shape == (3, 3, 128, 128)
+        assert is_window(native[index]["target"])
+        assert not is_window(resized[index]["target"])
+    with pytest.raises(DatasetError, match="native_fraction"):
+        SampleConfig(native_fraction=1.5)
+
+
+def test_channel_permutation_permutes_frames_and_target_alike(tmp_path: Path) -> None:
+    """A permuted sample is the unpermuted one (same seed) with one channel order applied to the frames, the
+    thumbnails and the target together, so the target stays a LUT away from the fused frames."""
+    from itertools import permutations
+
+    from edgemef.data import find_scenes
+    from edgemef.errors import DatasetError
+    from edgemef.train.data import BracketSamples, SampleConfig, load_training_scenes
+
+    scenes = load_training_scenes(find_scenes(write_sice_dataset(tmp_path, 2)), 512)
+    config = SampleConfig(loss_size=32, synthetic_fraction=0.0)
+    plain = BracketSamples(scenes, config, 6, seed=5)
+    permuted = BracketSamples(scenes, replace(config, channel_permutation=1.0), 6, seed=5)
+    reordered = 0
+    for index in range(6):
+        a, b = plain[index], permuted[index]
+        matches = [
+            order
+            for order in map(list, permutations(range(3)))
+            if torch.equal(b["target"], a["target"][order])
+            and torch.equal(b["frames"], a["frames"][:, order])
+            and torch.equal(b["thumbnails"], a["thumbnails"][:, order])
+        ]
+        assert matches, index
+        reordered += matches[0] != [0, 1, 2]
+    assert reordered > 0
+    with pytest.raises(DatasetError, match="channel_permutation"):
+        SampleConfig(channel_permutation=-0.1)
+
+
+def test_student_fine_tune_starts_from_init_weights(tmp_path: Path, capsys) -> None:
+    """``--init`` copies the shipped student in (at lr 0 the result is those weights, unchanged) and refuses
+    weights of another exposure count."""
+    from edgemef.weights import shipped_weights as shipped_weights_path
+
+    data = write_sice_dataset(tmp_path / "sice", 3)
+    teacher, student = shipped_weights_path("lut-teacher", 3), shipped_weights_path("lut-student", 3)
+    out = tmp_path / "tuned"
+    args = train_args(data, out, 1, "--teacher", str(teacher), "--student-grid", "9", "--lr", "0")
+    args[1] = "lut-student"
+    extra = ["--init", str(student), "--native-loss-fraction", "0.5", "--strong-augmentation"]
+    assert main([*args, *extra]) == 0
+    tuned = load_weights(out / "model.safetensors", expected="lut-student")
+    shipped = load_weights(student, expected="lut-student")
+    for key, value in shipped.state_dict().items():
+        assert torch.equal(value, tuned.state_dict()[key]), key
+    meta = json.loads(read_metadata(out / "model.safetensors")["edgemef.training"])
+    assert meta["initialised_from"] == str(student) and meta["native_fraction"] == 0.5
+    assert meta["strong_augmentation"] is True
+    two = train_args(data, tmp_path / "two", 1, "--teacher", str(shipped_weights_path("lut-teacher", 2)))
+    two[1] = "lut-student"
+    assert main([*two, "--exposures", "2", "--init", str(student)]) == 2
+    assert "another configuration (3 exposures)" in capsys.readouterr().err
 
 
 def test_training_errors(tmp_path: Path, capsys) -> None:

@@ -39,7 +39,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="ipl: start from these weights (e.g. another exposure count; same-shape tensors are copied)",
+        help="start from these weights: ipl: any exposure count (same-shape tensors are copied); "
+        "lut-teacher/lut-student: the same model and exposure count (a fine-tune, fresh optimiser)",
     )
     parser.add_argument(
         "--student-grid",
@@ -62,6 +63,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         metavar="S",
         help="lut-student: add S * (1 - SSIM against the reference) to the loss (ours; default 0)",
+    )
+    parser.add_argument(
+        "--native-loss-fraction",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="lut-teacher/lut-student: score this share of samples on a window at the scenes' stored "
+        "resolution (up to 1536 px) instead of the whole crop resized (default 0)",
+    )
+    parser.add_argument(
+        "--strong-augmentation",
+        action="store_true",
+        help="lut-teacher/lut-student: crops down to 20%% of the shorter side, random colour-channel "
+        "permutations and vertical flips (default: crops of 40-100%%, horizontal flips)",
     )
     parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=8, help="samples per step and process (default 8)")
@@ -108,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         student_grid=args.student_grid,
         unpaired_weight=args.unpaired_weight,
         ssim_weight=args.ssim_weight,
+        native_fraction=args.native_loss_fraction,
+        strong_augmentation=args.strong_augmentation,
         init=args.init,
     )
     config = TrainConfig(

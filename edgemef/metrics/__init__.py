@@ -1,19 +1,20 @@
 """Image quality metrics for fusion and HDR results.
 
 * Full-reference fidelity (:mod:`edgemef.metrics.fidelity`): :func:`psnr`, :func:`ssim`
-  and the HDR metric :func:`psnr_mu`.
+  (and its factors, :func:`ssim_terms`) and the HDR metric :func:`psnr_mu`.
 * No-reference MEF quality (:mod:`edgemef.metrics.mef_ssim`): :func:`mef_ssim`, the index of
   Ma, Zeng & Wang (IEEE TIP 2015), with per-scale details from :func:`mef_ssim_details`.
 
 Images are numpy arrays, ``uint8`` RGB ``H x W x 3`` unless a function says otherwise.
 """
 
-from edgemef.metrics.fidelity import default_data_range, mu_law, psnr, psnr_mu, ssim
+from edgemef.metrics.fidelity import SsimTerms, default_data_range, mu_law, psnr, psnr_mu, ssim, ssim_terms
 from edgemef.metrics.mef_ssim import MEF_SSIM_SCALE_WEIGHTS, MefSsimResult, mef_ssim, mef_ssim_details
 
 __all__ = [
     "MEF_SSIM_SCALE_WEIGHTS",
     "MefSsimResult",
+    "SsimTerms",
     "default_data_range",
     "mef_ssim",
     "mef_ssim_details",
@@ -21,4 +22,5 @@ __all__ = [
     "psnr",
     "psnr_mu",
     "ssim",
+    "ssim_terms",
 ]

@@ -16,12 +16,13 @@ use_sample_covariance=False, data_range=...)`` does.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["default_data_range", "mu_law", "psnr", "psnr_mu", "ssim"]
+__all__ = ["SsimTerms", "default_data_range", "mu_law", "psnr", "psnr_mu", "ssim", "ssim_terms"]
 
 #: SSIM window: 11 x 11 Gaussian with sigma 1.5 (radius 5), as in Wang et al. 2004.
 SSIM_SIGMA = 1.5
@@ -113,15 +114,19 @@ def filter_sep(image: NDArray[np.float64], kernel: NDArray[np.float64]) -> NDArr
     )
 
 
-def _ssim_channel(x: NDArray[np.float64], y: NDArray[np.float64], data_range: float) -> float:
+def _local_statistics(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """Gaussian-window local means, variances and covariance of two channels (SSIM's window)."""
     k = gaussian_kernel()
-    c1 = (SSIM_K1 * data_range) ** 2
-    c2 = (SSIM_K2 * data_range) ** 2
-    mx = filter_sep(x, k)
-    my = filter_sep(y, k)
+    mx, my = filter_sep(x, k), filter_sep(y, k)
     vx = filter_sep(x * x, k) - mx * mx
     vy = filter_sep(y * y, k) - my * my
-    cxy = filter_sep(x * y, k) - mx * my
+    return mx, my, vx, vy, filter_sep(x * y, k) - mx * my
+
+
+def _ssim_channel(x: NDArray[np.float64], y: NDArray[np.float64], data_range: float) -> float:
+    c1 = (SSIM_K1 * data_range) ** 2
+    c2 = (SSIM_K2 * data_range) ** 2
+    mx, my, vx, vy, cxy = _local_statistics(x, y)
     s = ((2.0 * mx * my + c1) * (2.0 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
     r = SSIM_RADIUS
     return float(s[r:-r, r:-r].mean())
@@ -154,6 +159,54 @@ def ssim(image: ArrayLike, reference: ArrayLike, data_range: float | None = None
     if a.ndim == 2:
         return _ssim_channel(a, b, data_range)
     return float(np.mean([_ssim_channel(a[..., c], b[..., c], data_range) for c in range(a.shape[2])]))
+
+
+class SsimTerms(NamedTuple):
+    """SSIM's three factors, each averaged like :func:`ssim` (same window, border and channel mean).
+
+    ``luminance`` compares local means, ``contrast`` local standard deviations, ``structure`` the local
+    correlation; with SSIM's ``C3 = C2 / 2`` their per-pixel product is the SSIM map. ``contrast_ratio``
+    is the median of ``sigma_image / sigma_reference`` (local standard deviations, +1 in both): below 1,
+    the image is flatter than the reference.
+    """
+
+    luminance: float
+    contrast: float
+    structure: float
+    contrast_ratio: float
+
+
+def _ssim_terms_channel(x: NDArray[np.float64], y: NDArray[np.float64], data_range: float) -> NDArray:
+    c1 = (SSIM_K1 * data_range) ** 2
+    c2 = (SSIM_K2 * data_range) ** 2
+    mx, my, vx, vy, cxy = _local_statistics(x, y)
+    sx, sy = np.sqrt(np.maximum(vx, 0.0)), np.sqrt(np.maximum(vy, 0.0))
+    r = SSIM_RADIUS
+    inner = (slice(r, -r), slice(r, -r))
+    luminance = (2.0 * mx * my + c1) / (mx * mx + my * my + c1)
+    contrast = (2.0 * sx * sy + c2) / (sx * sx + sy * sy + c2)
+    structure = (cxy + c2 / 2.0) / (sx * sy + c2 / 2.0)
+    ratio = (sx + data_range / 255.0) / (sy + data_range / 255.0)
+    return np.array(
+        [luminance[inner].mean(), contrast[inner].mean(), structure[inner].mean(), np.median(ratio[inner])]
+    )
+
+
+def ssim_terms(image: ArrayLike, reference: ArrayLike, data_range: float | None = None) -> SsimTerms:
+    """Where an SSIM score is lost: its luminance, contrast and structure factors (see :class:`SsimTerms`).
+
+    Same inputs and conventions as :func:`ssim`.
+    """
+    a, b, data_range = _as_pair(image, reference, data_range)
+    size = 2 * SSIM_RADIUS + 1
+    if min(a.shape[:2]) < size:
+        raise ValueError(f"SSIM needs images of at least {size} x {size} pixels, got shape {a.shape}")
+    channels = [a] if a.ndim == 2 else [a[..., c] for c in range(a.shape[2])]
+    references = [b] if b.ndim == 2 else [b[..., c] for c in range(b.shape[2])]
+    terms = np.mean(
+        [_ssim_terms_channel(x, y, data_range) for x, y in zip(channels, references, strict=True)], 0
+    )
+    return SsimTerms(*(float(t) for t in terms))
 
 
 def mu_law(hdr: ArrayLike, mu: float = 5000.0) -> NDArray[np.float64]:

@@ -39,6 +39,14 @@ class SampleConfig:
         max_side: scenes are downscaled once on load so that their longer side is at most this.
         motion: synthetic camera-model brackets get camera shake and (half of them) a moving object; the
             target is then the scene in the reference frame's geometry (for dynamic-scene models).
+        native_fraction: share of samples scored on a ``loss_size`` window of the crop at the scene's stored
+            resolution (no resizing) instead of on the whole crop resized to ``loss_size``. The model still
+            sees thumbnails of the whole crop. Resizing averages away the fine-scale structure (sensor noise
+            that a LUT amplifies, fine detail) that full-resolution SSIM scores; native windows keep it.
+        channel_permutation: share of samples whose colour channels (frames and reference alike) are
+            permuted at random. Fusion by weights is per channel, so the permuted target is still a LUT
+            away from the permuted fusion (``P o LUT o P^-1``): new colour statistics from the same scenes.
+        vertical_flip: also flip samples upside down half of the time (horizontal flips are always on).
     """
 
     n_exposures: int = 3
@@ -48,6 +56,15 @@ class SampleConfig:
     synthetic_fraction: float = 0.3
     max_side: int = 1024
     motion: bool = False
+    native_fraction: float = 0.0
+    channel_permutation: float = 0.0
+    vertical_flip: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.native_fraction <= 1.0:
+            raise DatasetError(f"native_fraction must be in [0, 1], got {self.native_fraction}")
+        if not 0.0 <= self.channel_permutation <= 1.0:
+            raise DatasetError(f"channel_permutation must be in [0, 1], got {self.channel_permutation}")
 
 
 def _downscale(image: np.ndarray, max_side: int) -> np.ndarray:
@@ -151,11 +168,22 @@ class BracketSamples(Dataset):
             frames = scene.frames[chosen, top : top + h, left : left + w]
         if rng.random() < 0.5:  # horizontal flip
             frames, reference = frames[:, :, ::-1], reference[:, ::-1]
+        if config.vertical_flip and rng.random() < 0.5:
+            frames, reference = frames[:, ::-1], reference[::-1]
+        if config.channel_permutation > 0.0 and rng.random() < config.channel_permutation:
+            order = rng.permutation(3)
+            frames, reference = frames[..., order], reference[..., order]
         thumbnails = make_thumbnails(frames, config.thumbnail_size)
-        loss_frames = make_thumbnails(frames, config.loss_size)
-        target = cv2.resize(
-            np.ascontiguousarray(reference), (config.loss_size,) * 2, interpolation=cv2.INTER_AREA
-        )
+        size = config.loss_size
+        native = config.native_fraction > 0.0 and rng.random() < config.native_fraction
+        if native and min(h, w) >= size:
+            top = int(rng.integers(0, h - size + 1))
+            left = int(rng.integers(0, w - size + 1))
+            loss_frames = np.ascontiguousarray(frames[:, top : top + size, left : left + size])
+            target = np.ascontiguousarray(reference[top : top + size, left : left + size])
+        else:
+            loss_frames = make_thumbnails(frames, size)
+            target = cv2.resize(np.ascontiguousarray(reference), (size, size), interpolation=cv2.INTER_AREA)
         return {
             "thumbnails": to_tensor(thumbnails),
             "frames": to_tensor(loss_frames),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,12 @@ DISTILL_GRID = 64
 #: that costs 7 s a step (batch 4), so the shipped run queries 33^3 (1 s a step), computes the image loss
 #: there, and trilinearly resamples that grid to 64^3 for L_d1 and L_lr. ``--student-grid 64`` is the paper's.
 STUDENT_GRID = 33
+#: Longest side scenes are kept at when some samples are scored at native resolution (``native_fraction``):
+#: SICE's stored size, the resolution ``edgemef eval`` scores at. Otherwise 1024 (``SampleConfig``).
+NATIVE_MAX_SIDE = 1536
+#: What ``--strong-augmentation`` changes in the samples: smaller crops (more varied histograms per scene),
+#: random colour-channel permutations and vertical flips. For a LUT predictor that has 9 scenes to learn from.
+STRONG_AUGMENTATION = {"crop_scale": (0.2, 1.0), "channel_permutation": 0.5, "vertical_flip": True}
 
 
 def split_scenes(data: Path, holdout: Sequence[str]) -> tuple[list[Scene], list[Scene]]:
@@ -68,9 +75,43 @@ class _LutTask(SceneTask):
     """What the teacher and student tasks share: data, validation, export."""
 
     name = ""
+    expected_weights = ""
 
-    def __init__(self, train: Sequence[Scene], held_out: Sequence[Scene], n_exposures: int) -> None:
-        super().__init__(train, held_out, SampleConfig(n_exposures=n_exposures))
+    def __init__(
+        self,
+        train: Sequence[Scene],
+        held_out: Sequence[Scene],
+        n_exposures: int,
+        *,
+        native_fraction: float = 0.0,
+        strong_augmentation: bool = False,
+        init: Path | None = None,
+    ) -> None:
+        samples = SampleConfig(n_exposures=n_exposures, native_fraction=native_fraction)
+        if native_fraction > 0.0:
+            samples = replace(samples, max_side=NATIVE_MAX_SIDE)
+        if strong_augmentation:
+            samples = replace(samples, **STRONG_AUGMENTATION)
+        super().__init__(train, held_out, samples)
+        self.init = init
+        self.data_description["native_fraction"] = native_fraction
+        self.data_description["strong_augmentation"] = strong_augmentation
+        if init is not None:
+            self.data_description["initialised_from"] = str(init)
+
+    def initialised(self, model: Student | Teacher) -> Student | Teacher:
+        """``model`` with the ``--init`` weights (same kind and exposure count) copied in, if any."""
+        if self.init is None:
+            return model
+        trained = load_weights(self.init, expected=self.expected_weights)
+        if trained.config != model.config:
+            raise DatasetError(
+                f"--init {self.init}: its {self.expected_weights} has another configuration "
+                f"({trained.config.n_exposures} exposures) than the model being trained "
+                f"({model.config.n_exposures})"
+            )
+        model.load_state_dict(trained.state_dict())
+        return model
 
     def model_of(self, module: nn.Module) -> Student | Teacher:
         raise NotImplementedError
@@ -109,9 +150,10 @@ class TeacherTask(_LutTask):
     """The teacher: L1 between its fused output and the reference, at grid 33."""
 
     name = "lut-teacher"
+    expected_weights = "lut-teacher"
 
     def build(self) -> nn.Module:
-        return Teacher(TeacherConfig(n_exposures=self.n_exposures))
+        return self.initialised(Teacher(TeacherConfig(n_exposures=self.n_exposures)))
 
     def model_of(self, module: nn.Module) -> Teacher:
         return getattr(module, "module", module)
@@ -166,6 +208,7 @@ class StudentTask(_LutTask):
     """The student, distilled from a frozen teacher: eq. 6, L_d1 and L_lr at 64^3 (see ``STUDENT_GRID``)."""
 
     name = "lut-student"
+    expected_weights = "lut-student"
 
     def __init__(
         self,
@@ -176,8 +219,19 @@ class StudentTask(_LutTask):
         student_grid: int = STUDENT_GRID,
         unpaired_weight: float = 0.0,
         ssim_weight: float = 0.0,
+        *,
+        native_fraction: float = 0.0,
+        strong_augmentation: bool = False,
+        init: Path | None = None,
     ) -> None:
-        super().__init__(train, held_out, n_exposures)
+        super().__init__(
+            train,
+            held_out,
+            n_exposures,
+            native_fraction=native_fraction,
+            strong_augmentation=strong_augmentation,
+            init=init,
+        )
         if not 0.0 <= unpaired_weight < 1.0:
             raise DatasetError(f"the unpaired (MEF-SSIM) weight must be in [0, 1), got {unpaired_weight}")
         if not ssim_weight >= 0.0:
@@ -203,7 +257,7 @@ class StudentTask(_LutTask):
         self.data_description["ssim_weight"] = ssim_weight
 
     def build(self) -> nn.Module:
-        student = Student(StudentConfig(n_exposures=self.n_exposures))
+        student = self.initialised(Student(StudentConfig(n_exposures=self.n_exposures)))
         return StudentModule(
             student, StudentLoss(), self.student_grid, self.unpaired_weight, self.ssim_weight
         )
@@ -233,6 +287,8 @@ def make_task(
     student_grid: int = STUDENT_GRID,
     unpaired_weight: float = 0.0,
     ssim_weight: float = 0.0,
+    native_fraction: float = 0.0,
+    strong_augmentation: bool = False,
     init: Path | None = None,
 ) -> _LutTask:
     """The training task ``name`` ("lut-teacher", "lut-student" or "ipl") on the dataset at ``data``."""
@@ -243,8 +299,15 @@ def make_task(
     if name == "lut-student" and teacher is None:
         raise DatasetError("lut-student is distilled from a trained teacher: pass --teacher FILE")
     train, held_out = split_scenes(data, holdout)
+    options: dict[str, Any] = {
+        "native_fraction": native_fraction,
+        "strong_augmentation": strong_augmentation,
+        "init": init,
+    }
     if name == "lut-teacher":
-        return TeacherTask(train, held_out, n_exposures)
+        return TeacherTask(train, held_out, n_exposures, **options)
     if name == "lut-student" and teacher is not None:
-        return StudentTask(train, held_out, n_exposures, teacher, student_grid, unpaired_weight, ssim_weight)
+        return StudentTask(
+            train, held_out, n_exposures, teacher, student_grid, unpaired_weight, ssim_weight, **options
+        )
     raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student, ipl")
