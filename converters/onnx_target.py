@@ -76,6 +76,10 @@ def quantize_int8(
             FeedReader(feeds),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
+            # 7-bit weights: x86 CPUs without VNNI run int8 convolutions with VPMADDUBSW, whose 16-bit
+            # intermediate sums saturate with full-range weights (measured: 28 and 25 dB parity on an AVX2
+            # EPYC, against 37+ dB on a VNNI machine); onnxruntime's advice for portable artifacts
+            reduce_range=True,
             weight_type=QuantType.QInt8,
             activation_type=QuantType.QInt8,
             nodes_to_exclude=excluded,

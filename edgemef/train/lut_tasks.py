@@ -14,7 +14,7 @@ from torch import nn
 
 from edgemef.data import Scene, find_scenes, select_exposures
 from edgemef.errors import DatasetError
-from edgemef.metrics import psnr
+from edgemef.metrics import psnr, ssim
 from edgemef.models.lut_distill import (
     Student,
     StudentConfig,
@@ -117,14 +117,15 @@ class _LutTask(SceneTask):
         raise NotImplementedError
 
     def validate(self, module: nn.Module) -> dict[str, float]:
-        """Mean PSNR of the fused held-out scenes (darkest/middle/brightest) at 512 px, grid 33."""
+        """Mean PSNR and SSIM of the fused held-out scenes (darkest/middle/brightest) at 512 px, grid 33."""
         if not self.held_out:
             return {}
         model = self.model_of(module)
-        scores = [
-            psnr(fuse_scene(model, scene, self.n_exposures), scene.reference) for scene in self.held_out
-        ]
-        return {"held_out_psnr": float(np.mean(scores))}
+        fused = [(fuse_scene(model, scene, self.n_exposures), scene.reference) for scene in self.held_out]
+        return {
+            "held_out_psnr": float(np.mean([psnr(image, reference) for image, reference in fused])),
+            "held_out_ssim": float(np.mean([ssim(image, reference) for image, reference in fused])),
+        }
 
     def export(self, module: nn.Module, out_dir: Path, summary: dict[str, Any]) -> None:
         extra = {"edgemef.training": json.dumps({**summary, **self.data_description})}
