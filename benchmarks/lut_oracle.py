@@ -9,6 +9,7 @@ model to ship. "contrast" is the median ratio of local standard deviations, outp
 (``edgemef.metrics.ssim_terms``): below 1, the output is flatter than the reference.
 
     python benchmarks/lut_oracle.py --dataset ../shared/data/sice --scenes scene1,scene10
+    python benchmarks/lut_oracle.py --dataset ../shared/data/sice --size 0 --no-weight-search  # as eval
 """
 
 from __future__ import annotations
@@ -65,7 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
     parser.add_argument("--scenes", default="scene1,scene10")
-    parser.add_argument("--size", type=int, default=768, help="long side the scenes are resized to")
+    parser.add_argument(
+        "--size", type=int, default=768, help="long side the scenes are resized to (0: as stored, like eval)"
+    )
+    parser.add_argument(
+        "--no-weight-search",
+        action="store_true",
+        help="skip the oracle-weights column (66 LUT fits a scene; slow at full resolution)",
+    )
     parser.add_argument("--weights", default=None, help="student weights (default: the shipped student)")
     args = parser.parse_args(argv)
     wanted = args.scenes.split(",")
@@ -79,29 +87,31 @@ def main(argv: list[str] | None = None) -> int:
     for scene in [s for s in find_scenes(args.dataset) if s.name in wanted]:
         bracket, reference = load_scene(scene, "3")
         assert reference is not None
-        scale = args.size / max(reference.shape[:2])
-        size = (round(reference.shape[1] * scale), round(reference.shape[0] * scale))
-        frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in bracket.frames])
-        truth = cv2.resize(reference, size, interpolation=cv2.INTER_AREA)
+        frames, truth = np.stack(bracket.frames), reference
+        if args.size > 0:
+            scale = args.size / max(reference.shape[:2])
+            size = (round(reference.shape[1] * scale), round(reference.shape[0] * scale))
+            frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
+            truth = cv2.resize(reference, size, interpolation=cv2.INTER_AREA)
         linear = frames.astype(np.float32) / 255
         weights, lut = student.predict(frames)
         fused_by_student, fused_by_mertens = fuse_and_apply(frames, weights, lut), mertens.fuse(frames)
         student_terms = ssim_terms(fused_by_student, truth)
         mertens_terms = ssim_terms(fused_by_mertens, truth)
         oracle = to_uint8(oracle_lut_apply(np.tensordot(weights, linear, 1), truth / 255))
-        best = (-1.0, 0.0, None)
-        for w0 in np.arange(0, 1.01, 0.1):
+        best: tuple[float, np.ndarray] | None = None  # (SSIM, weights) of the best oracle
+        for w0 in [] if args.no_weight_search else np.arange(0, 1.01, 0.1):
             for w1 in np.arange(0, 1.01 - w0, 0.1):
                 w = np.array([w0, w1, max(0.0, 1 - w0 - w1)])
                 fused = to_uint8(oracle_lut_apply(np.tensordot(w, linear, 1), truth / 255))
                 score = ssim(fused, truth)
-                if score > best[0]:
-                    best = (score, psnr(fused, truth), w)
+                if best is None or score > best[0]:
+                    best = (score, w)
         print(
             f"| {scene.name} | {ssim(fused_by_mertens, truth):.4f} ({mertens_terms.contrast_ratio:.2f}) | "
             f"{psnr(fused_by_student, truth):.2f} / {ssim(fused_by_student, truth):.4f} "
             f"({student_terms.contrast_ratio:.2f}) | {psnr(oracle, truth):.2f} / {ssim(oracle, truth):.4f} | "
-            f"{best[0]:.4f} ({', '.join(f'{v:.1f}' for v in best[2])}) |"
+            + ("- |" if best is None else f"{best[0]:.4f} ({', '.join(f'{v:.1f}' for v in best[1])}) |")
         )
     return 0
 

@@ -39,6 +39,7 @@ from converters.pipeline import (
     _install,
     _machine,
     _size,
+    claim_contract_slot,
     exporter_errors,
 )
 from edgemef.errors import ConversionError
@@ -292,6 +293,7 @@ def convert_ipl(
     out.mkdir(parents=True, exist_ok=True)
     target = importlib.import_module(spec.module)
     name = ipl_artifact_name(precision, settings.tile, spec, n)
+    claim_contract_slot(out, name)
     frames = torch.rand(1, 3 * n, settings.tile, settings.tile)
     attention = torch.rand(attention_shape(model, settings.tile))
     log(f"ipl -> {spec.summary}, {precision}, tiles {settings.tile}x{settings.tile} (full + replay graphs)")

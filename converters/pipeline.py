@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import os
 import shutil
 import statistics
@@ -264,6 +265,28 @@ def exporter_errors(spec: TargetSpec) -> Iterator[None]:
         ) from exc
 
 
+def claim_contract_slot(out: Path, artifact: str) -> None:
+    """Refuse, before any work, to convert ``artifact`` into ``out`` where its contract file is already
+    another artifact's (two targets that share a stem, e.g. ``.pte`` and ``.tflite``, in one ``--out``):
+    writing it would orphan that artifact.
+
+    Raises:
+        ConversionError: the contract slot belongs to another artifact.
+    """
+    existing = contract_path(out / artifact)
+    if not existing.is_file():
+        return
+    try:
+        owner = json.loads(existing.read_text(encoding="utf-8")).get("artifact")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        owner = None  # not a readable contract: nothing it describes can be orphaned
+    if isinstance(owner, str) and owner != artifact and (out / owner).exists():
+        raise ConversionError(
+            f"{existing} is the contract of {out / owner}; converting {artifact} into {out} would overwrite "
+            "it. Convert each target into its own folder (the default --out is dist/TARGET)"
+        )
+
+
 def _install(source: Path, destination: Path) -> None:
     """Move a finished file or folder into place, replacing an older one."""
     if destination.is_dir() and not destination.is_symlink():
@@ -293,6 +316,7 @@ def convert(config: ConvertConfig) -> ConversionResult:
     student = _load_student(config)
     n = student.config.n_exposures
     out = Path(config.out) if config.out is not None else Path("dist") / spec.name
+    claim_contract_slot(out, artifact_name(config.model, precision, config.grid, spec, n))
     calibration = [
         s.thumbnails(student.config.thumbnail_size) for s in load_stacks("calibration", n, config.calibration)
     ]

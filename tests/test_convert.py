@@ -81,6 +81,35 @@ def test_missing_calibration_folder_is_a_clear_error(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+@pytest.mark.parametrize(
+    ("model", "earlier", "later"), [("lut-student", "android", "rpi"), ("ipl", "rpi", "android")]
+)
+def test_two_targets_in_one_out_folder_refuse_before_overwriting_a_contract(
+    tmp_path: Path, model: str, earlier: str, later: str
+) -> None:
+    """``.pte`` and ``.tflite`` of one model share a stem, so their contracts would share a file: the second
+    conversion into the same folder stops before any work and the first artifact keeps its contract."""
+    from converters.ipl_pipeline import ipl_artifact_name
+    from converters.pipeline import artifact_name
+
+    def name(target: str) -> str:
+        spec, precision = resolve_target(target, "fp32")
+        if model == "ipl":
+            return ipl_artifact_name(precision, 256, spec)
+        return artifact_name(model, precision, TEST_GRID, spec)
+
+    first = tmp_path / name(earlier)
+    first.write_bytes(b"an earlier artifact")
+    contract = first.with_suffix(".json")
+    contract.write_text(json.dumps({"format": "edgemef-contract", "artifact": first.name}))
+    before = contract.read_bytes()
+    config = ConvertConfig(target=later, precision="fp32", grid=TEST_GRID, model=model, out=tmp_path)
+    with pytest.raises(ConversionError, match=rf"contract of .*{first.name}.*own folder"):
+        convert(config)
+    assert contract.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, contract.name])
+
+
 @pytest.mark.slow
 def test_failed_parity_gate_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An impossible gate: the conversion fails, reports per stack what diverged, and leaves no file."""
