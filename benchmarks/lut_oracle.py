@@ -62,6 +62,20 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
 
 
+def best_oracle_weights(linear: np.ndarray, truth: np.ndarray) -> tuple[float, np.ndarray]:
+    """(SSIM, weights) of the best oracle over weights on the simplex in steps of 0.1, each with its
+    least-squares LUT; ``linear`` is the N x H x W x 3 bracket in [0, 1], ``truth`` the uint8 reference."""
+    best: tuple[float, np.ndarray] | None = None
+    for w0 in np.arange(0, 1.01, 0.1):
+        for w1 in np.arange(0, 1.01 - w0, 0.1):
+            w = np.array([w0, w1, max(0.0, 1 - w0 - w1)])
+            score = ssim(to_uint8(oracle_lut_apply(np.tensordot(w, linear, 1), truth / 255)), truth)
+            if best is None or score > best[0]:
+                best = (score, w)
+    assert best is not None
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", required=True)
@@ -99,14 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         student_terms = ssim_terms(fused_by_student, truth)
         mertens_terms = ssim_terms(fused_by_mertens, truth)
         oracle = to_uint8(oracle_lut_apply(np.tensordot(weights, linear, 1), truth / 255))
-        best: tuple[float, np.ndarray] | None = None  # (SSIM, weights) of the best oracle
-        for w0 in [] if args.no_weight_search else np.arange(0, 1.01, 0.1):
-            for w1 in np.arange(0, 1.01 - w0, 0.1):
-                w = np.array([w0, w1, max(0.0, 1 - w0 - w1)])
-                fused = to_uint8(oracle_lut_apply(np.tensordot(w, linear, 1), truth / 255))
-                score = ssim(fused, truth)
-                if best is None or score > best[0]:
-                    best = (score, w)
+        best = None if args.no_weight_search else best_oracle_weights(linear, truth)
         print(
             f"| {scene.name} | {ssim(fused_by_mertens, truth):.4f} ({mertens_terms.contrast_ratio:.2f}) | "
             f"{psnr(fused_by_student, truth):.2f} / {ssim(fused_by_student, truth):.4f} "
