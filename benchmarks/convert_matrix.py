@@ -26,7 +26,7 @@ def main() -> None:
     for target, spec in TARGETS.items():
         for precision in spec.precisions:
             result = convert(
-                ConvertConfig(target, precision=precision, grid=args.grid, out=args.out / target)
+                ConvertConfig(target, precision=precision, options={"grid": args.grid}, out=args.out / target)
             )
             row = result.summary_row()
             rows.append(

@@ -54,9 +54,9 @@ def test_predictor_pytorch_4k(benchmark, bracket_of: Callable[[str], np.ndarray]
 def test_predictor_artifact_4k(
     benchmark, bracket_of: Callable[[str], np.ndarray], artifact_of, target: str, precision: str
 ) -> None:
-    from edgemef.runtime import ArtifactFusion
+    from edgemef.runtime import open_artifact
 
     frames = bracket_of("4k")
-    fusion = ArtifactFusion(artifact_of(target, precision))
+    fusion = open_artifact(artifact_of(target, precision))
     weights, lut = benchmark(fusion.predict, frames)
     assert lut.shape == (33, 33, 33, 3) and abs(float(weights.sum()) - 1.0) < 1e-2

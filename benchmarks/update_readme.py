@@ -1,8 +1,8 @@
-"""Regenerate the README's benchmark tables from fresh ``edgemef bench`` runs (nothing typed by hand).
+"""Regenerate the benchmark tables of docs/performance.md from fresh ``edgemef bench`` runs (nothing typed by hand).
 
     python benchmarks/update_readme.py [--runs 3] [--resolutions 1080p,4k,8k] [--artifacts FILE ...]
 
-Two blocks of README.md are replaced, each with its table, the machine it ran on and the command that
+Two blocks of docs/performance.md are replaced, each with its table, the machine it ran on and the command that
 reproduces it (Mertens is measured in the same run as every row):
 
 - ``<!-- bench-grids:start -->`` ... ``<!-- bench-grids:end -->``: the shipped student in PyTorch at grid
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from edgemef.bench import format_rows, machine_description, run_matrix
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PAGE = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
 DEFAULT_ARTIFACTS = (
     "dist/android/lut-student-int8-g33.pte",
     "dist/rpi/lut-student-int8-g33.tflite",
@@ -49,7 +49,7 @@ def block(name: str, table: str, runs: int, command: str) -> str:
 def replace_block(text: str, name: str, new: str) -> str:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if start not in text or end not in text:
-        raise SystemExit(f"README.md has no {start} ... {end} block")
+        raise SystemExit(f"docs/performance.md has no {start} ... {end} block")
     head, rest = text.split(start, 1)
     return head + new + rest.split(end, 1)[1]
 
@@ -64,7 +64,7 @@ def main() -> None:
     if missing:
         raise SystemExit(f"missing artifacts (run edgemef convert first): {', '.join(missing)}")
     resolutions = args.resolutions.split(",")
-    text = README.read_text()
+    text = PAGE.read_text()
     grids = run_matrix(["lut-student"], resolutions, runs=args.runs, grids=(17, 33, 64))
     command = (
         f"edgemef bench --models lut-student --resolutions {args.resolutions} --grids 17,33,64 "
@@ -79,8 +79,8 @@ def main() -> None:
     text = replace_block(
         text, "bench-artifacts", block("bench-artifacts", format_rows(exported), args.runs, command)
     )
-    README.write_text(text)
-    print("README.md: bench-grids and bench-artifacts blocks regenerated")
+    PAGE.write_text(text)
+    print("docs/performance.md: bench-grids and bench-artifacts blocks regenerated")
 
 
 if __name__ == "__main__":

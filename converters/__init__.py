@@ -1,9 +1,11 @@
 """Export edgemef models to on-device formats (ExecuTorch, CoreML, LiteRT, ONNX), quantize, verify.
 
-Needs the authoring extra (``pip install 'edgemef[author]'``). One module per export target
-(``executorch_target``, ``coreml_target``, ``litert_target``, ``onnx_target``), one capability table
-(:mod:`converters.capabilities`), the calibration and parity brackets (:mod:`converters.calibration`), the
-parity gates (:mod:`converters.parity`) and the orchestration (:mod:`converters.pipeline`).
+Needs the authoring extra (``pip install 'edgemef[author]'``). One module per runtime
+(``executorch_target``, ``coreml_target``, ``litert_target``, ``onnx_target``, each with ``export_graph``),
+one capability table (:mod:`converters.capabilities`), what families hand over (:mod:`converters.graphs`),
+the calibration and parity brackets (:mod:`converters.calibration`) and one conversion loop for every
+family (:mod:`converters.pipeline`). A family's own export code lives in its package
+(``edgemef.models.<family>.export``).
 
 Example:
     >>> from converters import ConvertConfig, convert                        # doctest: +SKIP
@@ -12,13 +14,22 @@ Example:
     PosixPath('dist/android/lut-student-int8-g33.pte')
 """
 
-from converters.capabilities import TARGETS, TargetSpec, capability_table, resolve_target
+from converters.capabilities import (
+    RUNTIMES,
+    TARGETS,
+    RuntimeSpec,
+    TargetSpec,
+    capability_table,
+    resolve_target,
+)
 from converters.pipeline import ConversionResult, ConvertConfig, convert
 
 __all__ = [
+    "RUNTIMES",
     "TARGETS",
     "ConversionResult",
     "ConvertConfig",
+    "RuntimeSpec",
     "TargetSpec",
     "capability_table",
     "convert",

@@ -1,14 +1,15 @@
-"""``--target ios``: a CoreML ML program (``.mlpackage``, iOS 17), fp16 (default), fp32, or int8 weights.
+"""The CoreML runtime: an ML program (``.mlpackage``, iOS 17), fp16 (default), fp32, or int8 weights.
 
 - ``ct.convert(torch.export.export(m, x).run_decompositions({}), minimum_deployment_target=iOS17,
-  compute_precision=...)`` with the input named ``thumbnails`` and the outputs ``weights`` and ``lut``
-  (float32 at the interface in every precision).
+  compute_precision=...)`` with the graph's input and output names (float32 at the interface in every
+  precision).
 - int8: the fp16 program, then ``coremltools.optimize.coreml.linear_quantize_weights`` on the conv and linear
-  weights (linear symmetric, int8, per output channel; weights of any size). The lattice constants (identity
-  LUT, coordinates) stay fp16: quantizing them would shift every LUT entry.
+  weights (linear symmetric, int8, per output channel; weights of any size). Constants that are not
+  parameters (e.g. a LUT's identity lattice and coordinates) stay fp16: quantizing them would shift every
+  LUT entry.
 
-CoreML predictions need macOS, so the parity gate cannot run the artifact here. Instead (the issue's rule):
-the spec is checked (names, shapes, dtypes, op types, precision of ops and constants) and the same exported
+CoreML predictions need macOS, so the parity gate cannot run the artifact here. Instead the spec is checked
+(names, shapes, dtypes, op types, precision of ops and constants) and the same exported
 graph is run in PyTorch with CoreML's numerics: fp16 weights and compute, and for int8 the weights
 fake-quantized exactly as coremltools does (``scale = max|w| / 127`` per output channel in fp16, ``q =
 clip(round(w / scale), -127, 127)``). For int8 the check also reads the quantized weights back out of the
@@ -18,17 +19,14 @@ artifact and compares them with the emulation's (``checks.spec.int8_weights_vs_e
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from converters.base import ExportResult, Predictor, versions
-
-INPUT_NAMES = ("thumbnails",)
-OUTPUT_NAMES = ("weights", "lut")
+from converters.base import ExportResult, versions
+from converters.graphs import NO_HINTS, QuantizationHints, TorchRunner
 
 
 def coreml_int8(weight: np.ndarray) -> np.ndarray:
@@ -56,27 +54,10 @@ def coreml_numerics(module: torch.nn.Module, precision: str) -> tuple[torch.nn.M
     return model.to(dtype), dtype
 
 
-def emulator(module: torch.nn.Module, precision: str) -> Predictor:
-    """The network with CoreML's numerics for ``precision`` (see the module docstring)."""
-    model, dtype = coreml_numerics(module, precision)
-
-    def predict(thumbnails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        with torch.inference_mode():
-            weights, lut = model(torch.from_numpy(thumbnails).to(dtype))
-        return weights[0].float().numpy(), np.ascontiguousarray(lut[0].float().numpy())
-
-    return predict
-
-
-def export(
-    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
-) -> ExportResult:
-    """Write the ``.mlpackage`` at ``path`` (calibration is not needed: CoreML int8 here is weight-only)."""
-    return dataclasses.replace(
-        export_graph(module, {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path, precision),
-        extra_postprocessing={"ios": "CIColorCube / CIColorCubeWithColorSpace takes the lut output as is"},
-        emulator=emulator(module, precision),
-    )
+def emulate(module: torch.nn.Module, precision: str) -> TorchRunner:
+    """The graph with CoreML's numerics for ``precision`` (see the module docstring), as a runner: what the
+    parity gate compares with PyTorch fp32 in place of the artifact."""
+    return TorchRunner(*coreml_numerics(module, precision))
 
 
 def export_graph(
@@ -86,9 +67,10 @@ def export_graph(
     path: Path,
     precision: str = "fp16",
     calibration: list[dict[str, np.ndarray]] | None = None,
+    hints: QuantizationHints = NO_HINTS,
 ) -> ExportResult:
-    """Any network with named inputs and outputs (IPL's tile graphs) as an ``.mlpackage``, checked by its
-    spec (its parity is checked against :func:`coreml_numerics`; calibration is not needed)."""
+    """A graph with named inputs and outputs as an ``.mlpackage``, checked by its spec (its parity is
+    checked against :func:`emulate`; int8 is weight-only, so calibration and ``hints`` are not needed)."""
     model, quantization = _convert(module, inputs, output_names, precision)
     model.save(str(path))
     spec = inspect_spec(path)

@@ -1,10 +1,10 @@
-"""``--target android``: an ExecuTorch ``.pte`` program with the XNNPACK delegate, int8 or fp32.
+"""The ExecuTorch runtime: a ``.pte`` program with the XNNPACK delegate, int8 or fp32.
 
-- ``torch.export`` of the network, then ``constant_prop_pass``: the lattice coordinates, the identity LUT
-  and the latent interpolation matrices depend only on the grid size, so they become constants instead of
-  ``arange``/``expand`` ops that XNNPACK does not take (quantize/dequantize ops are never folded).
+- ``torch.export`` of the graph, then ``constant_prop_pass``: whatever depends only on constants (e.g. a
+  LUT's lattice coordinates and interpolation matrices) becomes a constant instead of ``arange``/``expand``
+  ops that XNNPACK does not take (quantize/dequantize ops are never folded).
 - int8: PT2E with ``XNNPACKQuantizer`` (symmetric, int8 weights per output channel, int8 activations),
-  ``prepare_pt2e`` / ``convert_pt2e`` from torchao, calibrated on ``calibration_data/calibration``.
+  ``prepare_pt2e`` / ``convert_pt2e`` from torchao, calibrated on the graph's feeds.
 - ``to_edge_transform_and_lower(..., partitioner=[XnnpackPartitioner()])`` then ``to_executorch()``.
 
 The contract's ``checks.delegation`` reports how many operator nodes run inside XNNPACK and which are left
@@ -20,9 +20,8 @@ import numpy as np
 import torch
 
 from converters.base import ExportResult, calibration_tensors, versions
+from converters.graphs import NO_HINTS, QuantizationHints
 
-INPUT_NAMES = ("thumbnails",)
-OUTPUT_NAMES = ("weights", "lut")
 _QDQ = ("quantize_per_tensor", "dequantize_per_tensor", "quantize_per_channel", "dequantize_per_channel")
 
 
@@ -87,14 +86,6 @@ def delegation_report(graph_module: torch.fx.GraphModule) -> dict[str, object]:
     }
 
 
-def export(
-    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
-) -> ExportResult:
-    """Write the ``.pte`` artifact at ``path``."""
-    feeds = [{INPUT_NAMES[0]: sample} for sample in calibration]
-    return export_graph(module, {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path, precision, feeds)
-
-
 def export_graph(
     module: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
@@ -102,10 +93,11 @@ def export_graph(
     path: Path,
     precision: str = "fp32",
     calibration: list[dict[str, np.ndarray]] | None = None,
+    hints: QuantizationHints = NO_HINTS,
 ) -> ExportResult:
-    """Any network with positional inputs (in ``inputs``' order) and outputs in ``output_names``' order
-    (IPL's tile graphs) as a ``.pte`` program lowered to XNNPACK; int8: PT2E with ``XNNPACKQuantizer``,
-    observing the ``calibration`` feeds."""
+    """A graph with positional inputs (in ``inputs``' order) and outputs in ``output_names``' order as a
+    ``.pte`` program lowered to XNNPACK; int8: PT2E with ``XNNPACKQuantizer``, observing the
+    ``calibration`` feeds (``hints`` are onnxruntime's)."""
     example = tuple(inputs.values())
     quantization = "none"
     model = module.eval()

@@ -1,15 +1,13 @@
-"""``--target rpi``: a LiteRT ``.tflite`` flatbuffer (ai-edge-litert, XNNPACK CPU), int8 or fp32.
+"""The LiteRT runtime: a ``.tflite`` flatbuffer (ai-edge-litert, XNNPACK CPU), int8 or fp32.
 
-- fp32: ``litert_torch.convert`` of the network.
+- fp32: ``litert_torch.convert`` of the graph.
 - int8: litert-torch's PT2E quantizer (static, symmetric, int8 weights per output channel, int8 activations)
-  through torchao's ``prepare_pt2e`` / ``convert_pt2e``, calibrated on ``calibration_data/calibration``.
-  Its ``mul`` rule is switched off: the only multiplications in this network act on constants (the lattice
-  interpolation matrices), and quantizing ``arange(...) * k`` fails on the int64 constant.
+  through torchao's ``prepare_pt2e`` / ``convert_pt2e``, calibrated on the graph's feeds. Its ``mul`` rule
+  is switched off: multiplications by constants (e.g. lattice interpolation matrices built from ``arange``)
+  fail to quantize on the int64 constant.
 
-The model is wrapped to take the keyword input ``thumbnails`` and return ``{"weights", "lut"}``, so the
-``serving_default`` signature names its tensors as the contract does. A ``clamp(0, 1)`` (unquantized) in
-front keeps the int8 model's input float32, so every runtime feeds the same float thumbnails; outputs are
-float32 in both precisions.
+The graph takes keyword inputs and returns a dict, so the ``serving_default`` signature names its tensors
+as the contract does.
 """
 
 from __future__ import annotations
@@ -22,22 +20,9 @@ import numpy as np
 import torch
 
 from converters.base import ExportResult, versions
+from converters.graphs import NO_HINTS, QuantizationHints
 
 SIGNATURE = "serving_default"
-INPUT_NAMES = ("thumbnails",)
-OUTPUT_NAMES = ("weights", "lut")
-
-
-class SignatureModel(torch.nn.Module):
-    """Keyword input ``thumbnails``; dict outputs ``weights`` and ``lut``; a float clamp in front."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, thumbnails: torch.Tensor) -> dict[str, torch.Tensor]:
-        weights, lut = self.model(thumbnails.clamp(0.0, 1.0))
-        return {"weights": weights, "lut": lut}
 
 
 def _quantizer():
@@ -97,16 +82,6 @@ def _quantization(precision: str, count: int) -> str:
     )
 
 
-def export(
-    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
-) -> ExportResult:
-    """Write the ``.tflite`` artifact at ``path``."""
-    feeds = [{INPUT_NAMES[0]: sample} for sample in calibration]
-    return export_graph(
-        SignatureModel(module), {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path, precision, feeds
-    )
-
-
 def _op_counts(path: Path) -> dict[str, int]:
     """Builtin operator counts of the flatbuffer (what runs; QUANTIZE/DEQUANTIZE show the int8 borders)."""
     from ai_edge_litert.interpreter import Interpreter
@@ -125,10 +100,11 @@ def export_graph(
     path: Path,
     precision: str = "fp32",
     calibration: list[dict[str, np.ndarray]] | None = None,
+    hints: QuantizationHints = NO_HINTS,
 ) -> ExportResult:
-    """Any network taking keyword inputs and returning a dict of ``output_names`` (IPL's tile graphs) as
-    a ``.tflite`` file whose ``serving_default`` signature uses those names; int8: PT2E, observing the
-    ``calibration`` feeds."""
+    """A graph taking keyword inputs and returning a dict of ``output_names`` as a ``.tflite`` file whose
+    ``serving_default`` signature uses those names; int8: PT2E, observing the ``calibration`` feeds
+    (``hints`` are onnxruntime's; PT2E quantizes what its quantizer annotates)."""
     feeds = calibration or []
     _convert(module, inputs, precision, feeds, path)
     return ExportResult(

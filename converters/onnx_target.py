@@ -1,9 +1,10 @@
-"""``--target onnx``: an ``.onnx`` model for onnxruntime, fp32 or int8.
+"""The onnxruntime runtime: an ``.onnx`` model, fp32 or int8.
 
-- fp32: ``torch.onnx.export(..., dynamo=True)`` of the network (opset 18), constants folded.
+- fp32: ``torch.onnx.export(..., dynamo=True)`` of the graph (opset 18), constants folded.
 - int8: onnxruntime static post-training quantization of that model (QDQ format, int8 weights per output
-  channel, int8 activations, min-max calibration on ``calibration_data/calibration``; the softmax of the
-  fusion weights stays float), after onnxruntime's shape-inference pre-processing.
+  channel, int8 activations, min-max calibration on the graph's calibration feeds), after onnxruntime's
+  shape-inference pre-processing; the graph's :class:`~converters.graphs.QuantizationHints` choose the
+  operator types quantized and those kept float.
 """
 
 from __future__ import annotations
@@ -19,15 +20,9 @@ from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantTy
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from converters.base import ExportResult, versions
+from converters.graphs import NO_HINTS, QuantizationHints
 
-INPUT_NAMES = ("thumbnails",)
-OUTPUT_NAMES = ("weights", "lut")
 OPSET = 18
-
-
-def export_fp32(module: torch.nn.Module, example: torch.Tensor, path: Path) -> None:
-    """The network as an fp32 ONNX file with named inputs and outputs."""
-    _save_onnx(module, {INPUT_NAMES[0]: example}, OUTPUT_NAMES, path)
 
 
 def _save_onnx(
@@ -88,28 +83,6 @@ def quantize_int8(
         )
 
 
-def export(
-    module: torch.nn.Module, example: torch.Tensor, precision: str, calibration: list[np.ndarray], path: Path
-) -> ExportResult:
-    """Write the ``.onnx`` artifact at ``path``."""
-    if precision == "fp32":
-        export_fp32(module, example, path)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            fp32_path = Path(tmp) / "fp32.onnx"
-            export_fp32(module, example, fp32_path)
-            # the softmax stays float: its weights then sum to 1 exactly (quantized, 0.996; 2 dB worse parity)
-            quantize_int8(fp32_path, path, [{INPUT_NAMES[0]: sample} for sample in calibration])
-    report = _op_report(path)
-    return ExportResult(
-        path=path,
-        input_names=INPUT_NAMES,
-        output_names=OUTPUT_NAMES,
-        toolchain=versions("torch", "onnx", "onnxscript", "onnxruntime"),
-        report=report,
-    )
-
-
 def _op_report(path: Path) -> dict[str, object]:
     """Operator counts of the graph (QuantizeLinear/DequantizeLinear pairs show what int8 covers)."""
     model = onnx.load(str(path))
@@ -119,13 +92,6 @@ def _op_report(path: Path) -> dict[str, object]:
     return {"opset": OPSET, "operators": dict(sorted(counts.items()))}
 
 
-#: What int8 covers in IPL's tile graphs: the convolutions and the 1x1 "convolutions" on pooled vectors
-#: (Gemm). Quantizing every operator (the reshapes, transposes, sums and products of the attention and DRTM
-#: too) measured 29.7 dB against fp32 on the parity tiles and ran slower in onnxruntime (QDQ pairs around
-#: cheap operators); Conv and Gemm only: 35.5 dB.
-GRAPH_INT8_OPS = ("Conv", "Gemm")
-
-
 def export_graph(
     module: torch.nn.Module,
     inputs: dict[str, torch.Tensor],
@@ -133,19 +99,22 @@ def export_graph(
     path: Path,
     precision: str = "fp32",
     calibration: list[dict[str, np.ndarray]] | None = None,
+    hints: QuantizationHints = NO_HINTS,
 ) -> ExportResult:
-    """Any network with named inputs and outputs (IPL's tile graphs) as an ``.onnx`` file; int8: static QDQ
-    of its :data:`GRAPH_INT8_OPS`, observing the ``calibration`` feeds."""
+    """A graph with named inputs and outputs as an ``.onnx`` file; int8: static QDQ as ``hints`` say,
+    observing the ``calibration`` feeds."""
     report: dict[str, object] = {"quantization": "none"}
     if precision == "int8":
         feeds = calibration or []
         with tempfile.TemporaryDirectory() as tmp:
             fp32_path = Path(tmp) / "fp32.onnx"
             _save_onnx(module, inputs, output_names, fp32_path)
-            quantize_int8(fp32_path, path, feeds, keep_float=(), op_types=GRAPH_INT8_OPS)
+            quantize_int8(fp32_path, path, feeds, keep_float=hints.keep_float, op_types=hints.op_types)
+        covered = ", ".join(hints.op_types) if hints.op_types else "every operator type onnxruntime quantizes"
+        kept = f"; {', '.join(hints.keep_float)} kept float" if hints.keep_float else ""
         report["quantization"] = (
-            f"onnxruntime static QDQ of {', '.join(GRAPH_INT8_OPS)}: int8 weights per output channel, int8 "
-            f"activations (min-max over {len(feeds)} calibration tiles); the rest float32"
+            f"onnxruntime static QDQ of {covered}{kept}: int8 weights per output channel (7-bit range), int8 "
+            f"activations (min-max over {len(feeds)} calibration inputs)"
         )
     else:
         _save_onnx(module, inputs, output_names, path)

@@ -1,4 +1,8 @@
-"""``edgemef convert``: model -> export (+ int8) -> parity gate -> latency -> artifact + contract.
+"""``edgemef convert``: one loop for every model family.
+
+resolve the target -> the family's graphs -> each runtime module's ``export_graph`` -> contract -> the
+family's parity check with the graphs run in their real runtime (or emulated where the runtime needs
+another OS) -> latency -> install atomically.
 
 Everything is built in a temporary folder inside the output folder and moved into place only when the
 parity gate passes, so a failed conversion leaves nothing behind (and never half-replaces an old artifact).
@@ -15,28 +19,20 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import torch
-
-from converters.base import ExportResult, Predictor, torch_predictor
-from converters.calibration import load_stacks
-from converters.capabilities import CONVERTIBLE_MODELS, PARITY_GATE_DB, PRECISIONS, TargetSpec, resolve_target
-from converters.parity import ParityReport, check_parity
-from edgemef.errors import ArtifactError, ConversionError
-from edgemef.lut import LUT_LAYOUT
-from edgemef.models.lut_distill.student import ExportableStudent, Student
-from edgemef.models.lut_distill.weights import load_weights
-from edgemef.runtime.backends import open_backend
-from edgemef.runtime.contract import Contract, TensorSpec, artifact_sha256, contract_path
-from edgemef.runtime.preprocess import RESIZE_METHOD
-from edgemef.weights import shipped_exposure_counts, shipped_weights
-
-LATENCY_RUNS = 20
+from converters.base import ExportResult
+from converters.capabilities import PARITY_GATE_DB, PRECISIONS, RuntimeSpec, resolve_target
+from converters.graphs import ExportGraph, ExportRequest, Runner, TorchRunner
+from edgemef.errors import ArtifactError, ConversionError, UnknownModelError
+from edgemef.models.family import ModelFamily
+from edgemef.models.registry import convertible_models, default_models, family_of
+from edgemef.runtime.backends import available_threads, open_backend
+from edgemef.runtime.contract import Contract, GraphFile, TensorSpec, artifact_sha256, contract_path
 
 
 @dataclass(frozen=True)
@@ -44,26 +40,27 @@ class ConvertConfig:
     """What to convert, for which target, how.
 
     Attributes:
-        target: a row of :data:`~converters.capabilities.TARGETS`.
-        model: a convertible model (``lut-student``).
-        precision: ``None`` for the target's default.
-        grid: LUT size baked into the artifact (8..128).
+        target: a platform preset of :data:`~converters.capabilities.TARGETS`.
+        model: a convertible model (``edgemef models``); ``None``: the default model's.
+        precision: ``None`` for the family's default on the runtime (else the runtime's).
+        runtime: ``None`` for the target's default runtime.
         out: output folder; default ``dist/<target>``.
         weights: a ``.safetensors`` file; default the shipped weights for ``n_exposures``.
         n_exposures: bracket size of the shipped weights to use when ``weights`` is not given.
         calibration: folder with ``calibration/`` and ``parity/`` stacks; default ``calibration_data/``.
-        tile: IPL only: the side of the exported tile graphs.
+        options: the family's own conversion options (LUT-distill ``grid``, IPL ``tile``); the rest keep
+            their defaults.
     """
 
     target: str = "android"
-    model: str = "lut-student"
+    model: str | None = None
     precision: str | None = None
-    grid: int = 33
+    runtime: str | None = None
     out: Path | None = None
     weights: Path | None = None
     n_exposures: int = 3
     calibration: Path | None = None
-    tile: int = 256
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,7 @@ class ConversionResult:
             "size": f"{c.size_bytes / 1e6:.2f} MB",
             "precision": c.precision,
             "parity PSNR": f"{c.parity['min_psnr_db']:.1f} dB (gate {c.parity['gate_db']:.0f})",
-            "predictor latency": (
+            "latency": (
                 f"{c.latency['median_ms']:.1f} ms"
                 if c.latency.get("median_ms") is not None
                 else "n/a (macOS only)"
@@ -93,114 +90,43 @@ def _log(message: str) -> None:
     print(f"edgemef convert: {message}", file=sys.stderr, flush=True)
 
 
-def _load_student(config: ConvertConfig) -> Student:
-    if config.model not in CONVERTIBLE_MODELS:
-        raise ConversionError(
-            f"model {config.model!r} cannot be converted; convertible: {', '.join(CONVERTIBLE_MODELS)}"
-        )
-    if config.weights is not None:
-        path = Path(config.weights)
-    else:
-        path = shipped_weights(config.model, config.n_exposures)
-        if not path.exists():
-            shipped = ", ".join(map(str, shipped_exposure_counts(config.model))) or "none"
-            raise ConversionError(
-                f"{config.model} ships weights for {shipped}-exposure brackets, not {config.n_exposures}; "
-                "pass --weights FILE from 'edgemef train'"
-            )
-    model = load_weights(path, expected=config.model)
-    if not isinstance(model, Student):
-        raise ConversionError(f"{path}: not {config.model} weights")
-    if not model.config.min_grid_size <= config.grid <= model.config.max_grid_size:
-        raise ConversionError(
-            f"--grid must be between {model.config.min_grid_size} and {model.config.max_grid_size}, "
-            f"got {config.grid}"
-        )
-    return model.eval()
+def default_model() -> str:
+    """The model converted without ``--model``: the preferred default model that is convertible."""
+    convertible = convertible_models()
+    for spec in default_models():
+        if spec.name in convertible:
+            return spec.name
+    return convertible[0]
 
 
-def artifact_name(model: str, precision: str, grid: int, spec: TargetSpec, n_exposures: int = 3) -> str:
-    """``lut-student-int8-g33.pte`` (3 exposures) or ``lut-student-2exp-int8-g33.pte``."""
-    exposures = "" if n_exposures == 3 else f"-{n_exposures}exp"
-    return f"{model}{exposures}-{precision}-g{grid}{spec.suffix}"
+def resolve_family(model: str) -> ModelFamily:
+    """The family of a convertible ``model``.
+
+    Raises:
+        ConversionError: unknown or not convertible (the message lists the convertible models).
+    """
+    listing = ", ".join(convertible_models())
+    try:
+        family = family_of(model)
+    except UnknownModelError:
+        raise ConversionError(f"unknown model {model!r}; convertible: {listing}") from None
+    if family.convertible != model:
+        raise ConversionError(f"model {model!r} cannot be converted; convertible: {listing}")
+    return family
 
 
-def _contract(
-    config: ConvertConfig, spec: TargetSpec, precision: str, student: Student, exported: ExportResult
-) -> Contract:
-    n = student.config.n_exposures
-    size = student.config.thumbnail_size
-    grid = config.grid
-    inputs = (
-        TensorSpec(
-            name="thumbnails",
-            shape=(1, 3 * n, size, size),
-            dtype="float32",
-            layout="NCHW",
-            description=(
-                f"the {n} exposures, darkest first, each resized to {size}x{size}; channels R, G, B of the "
-                "darkest frame, then of the next; sRGB-encoded values / 255"
-            ),
-            runtime_name=exported.input_names[0],
-            index=0,
-            value_range=(0.0, 1.0),
-        ),
-    )
-    outputs = (
-        TensorSpec(
-            name="weights",
-            shape=(1, n),
-            dtype="float32",
-            layout="NC",
-            description="one fusion weight per exposure, darkest first (softmax: they sum to 1)",
-            runtime_name=exported.output_names[0],
-            index=0,
-            value_range=(0.0, 1.0),
-        ),
-        TensorSpec(
-            name="lut",
-            shape=(1, grid, grid, grid, 3),
-            dtype="float32",
-            layout="N,blue,green,red,RGB",
-            description="the 3D LUT in edgemef's canonical layout (see postprocessing.lut_layout)",
-            runtime_name=exported.output_names[1],
-            index=1,
-            value_range=(0.0, 1.0),
-        ),
-    )
-    path = exported.path
-    return Contract(
-        model=config.model,
-        family="lut-distill",
-        target=spec.name,
-        backend=spec.backend,
-        precision=precision,
-        artifact=path.name,
-        sha256=artifact_sha256(path),
-        size_bytes=_size(path),
-        n_exposures=n,
-        grid_size=grid,
-        inputs=inputs,
-        outputs=outputs,
-        preprocessing={
-            "thumbnail_size": size,
-            "resize": RESIZE_METHOD,
-            "frame_order": "darkest to brightest (EXIF exposure time x ISO / f-number^2, else mean luma)",
-            "input_encoding": "8-bit sRGB RGB frames; thumbnails as float32 = uint8 / 255",
-        },
-        postprocessing={
-            "fusion": "fused = clamp(sum_k weights[k] * frame_k / 255, 0, 1), per pixel and channel, at full "
-            "resolution",
-            "lut_apply": "out = uint8(floor(clamp(trilinear(lut, fused), 0, 1) * 255 + 0.5))",
-            "lut_layout": LUT_LAYOUT,
-            "reference_implementation": "edgemef.lut.fuse_and_apply",
-            **exported.extra_postprocessing,
-        },
-        toolchain={"edgemef": _edgemef_version(), **exported.toolchain},
-        parity={},
-        latency={},
-        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    )
+def family_options(family: ModelFamily, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The family's conversion options: its defaults, overridden by ``given`` (``None`` values ignored).
+
+    Raises:
+        ConversionError: an option the family does not take.
+    """
+    known = family.option_defaults()
+    unknown = [name for name, value in given.items() if value is not None and name not in known]
+    if unknown:
+        takes = ", ".join(f"--{name}" for name in known) or "no options of its own"
+        raise ConversionError(f"--{unknown[0]} does not apply to {family.convertible} (it takes {takes})")
+    return {**known, **{k: v for k, v in given.items() if v is not None}}
 
 
 def _size(path: Path) -> int:
@@ -217,22 +143,6 @@ def _edgemef_version() -> str:
     return __version__
 
 
-def _latency(predict: Predictor, thumbnails: np.ndarray) -> dict[str, object]:
-    predict(thumbnails)  # warm-up (allocations, XNNPACK packing)
-    times = []
-    for _ in range(LATENCY_RUNS):
-        start = time.perf_counter()
-        predict(thumbnails)
-        times.append((time.perf_counter() - start) * 1000.0)
-    return {
-        "what": "one network inference (thumbnails -> weights, LUT), the artifact's runtime on this machine",
-        "median_ms": round(statistics.median(times), 2),
-        "runs": LATENCY_RUNS,
-        "threads": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "machine": _machine(),
-    }
-
-
 def _machine() -> str:
     from edgemef.bench import machine_description
 
@@ -240,34 +150,22 @@ def _machine() -> str:
     return ", ".join(f"{k} {v}" for k, v in info.items())
 
 
-def _runtime_predictor(path: Path, contract: Contract) -> Predictor:
-    backend = open_backend(path, contract)
-    grid, n = contract.grid_size, contract.n_exposures
-
-    def predict(thumbnails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        out = backend.run(thumbnails)
-        weights = np.asarray(out["weights"], np.float32).reshape(n)
-        return weights, np.ascontiguousarray(np.asarray(out["lut"], np.float32).reshape(grid, grid, grid, 3))
-
-    return predict
-
-
 @contextlib.contextmanager
-def exporter_errors(spec: TargetSpec) -> Iterator[None]:
-    """An exporter's own exception becomes a one-line :class:`ConversionError` naming the target."""
+def exporter_errors(runtime: RuntimeSpec) -> Iterator[None]:
+    """An exporter's own exception becomes a one-line :class:`ConversionError` naming the runtime."""
     try:
         yield
     except (ArtifactError, ConversionError):
         raise
     except Exception as exc:
         raise ConversionError(
-            f"{spec.name} export failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400]}"
+            f"{runtime.name} export failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0][:400]}"
         ) from exc
 
 
 def claim_contract_slot(out: Path, artifact: str) -> None:
     """Refuse, before any work, to convert ``artifact`` into ``out`` where its contract file is already
-    another artifact's (two targets that share a stem, e.g. ``.pte`` and ``.tflite``, in one ``--out``):
+    another artifact's (two runtimes that share a stem, e.g. ``.pte`` and ``.tflite``, in one ``--out``):
     writing it would orphan that artifact.
 
     Raises:
@@ -299,59 +197,209 @@ def _install(source: Path, destination: Path) -> None:
         os.replace(source, destination)
 
 
+def graph_file_name(stem: str, graph: ExportGraph, first: bool, runtime: RuntimeSpec) -> str:
+    """``stem.suffix`` for the artifact, ``stem.NAME.suffix`` for a further graph."""
+    return f"{stem}{runtime.suffix}" if first else f"{stem}.{graph.name}{runtime.suffix}"
+
+
+def _tensor_specs(graph: ExportGraph, exported: ExportResult) -> tuple[tuple[TensorSpec, ...], ...]:
+    """The contract's inputs and outputs of one graph: shapes from an example run in PyTorch."""
+    outputs = TorchRunner(graph.module).run(*graph.example_feed())
+    inputs = tuple(
+        TensorSpec(
+            info.name,
+            tuple(example.shape),
+            "float32",
+            info.layout,
+            info.description,
+            runtime_name,
+            index,
+            info.value_range,
+        )
+        for index, (info, example, runtime_name) in enumerate(
+            zip(graph.input_info, graph.inputs.values(), exported.input_names, strict=True)
+        )
+    )
+    results = tuple(
+        TensorSpec(
+            info.name,
+            tuple(outputs[info.name].shape),
+            "float32",
+            info.layout,
+            info.description,
+            runtime_name,
+            index,
+            info.value_range,
+        )
+        for index, (info, runtime_name) in enumerate(
+            zip(graph.output_info, exported.output_names, strict=True)
+        )
+    )
+    return inputs, results
+
+
+def build_contract(
+    family: ModelFamily,
+    request: ExportRequest,
+    target: str,
+    runtime: RuntimeSpec,
+    graphs: list[ExportGraph],
+    exported: list[ExportResult],
+    fields: Mapping[str, Any],
+) -> Contract:
+    """The contract of the exported graphs (parity, latency and checks are filled in after the gate)."""
+    specs = [_tensor_specs(g, e) for g, e in zip(graphs, exported, strict=True)]
+    first = exported[0]
+    return Contract(
+        model=request.model,
+        family=family.name,
+        output_kind=family.output_kind.value,
+        target=target,
+        backend=runtime.name,
+        precision=request.precision,
+        artifact=first.path.name,
+        sha256=artifact_sha256(first.path),
+        size_bytes=sum(_size(e.path) for e in exported),
+        n_exposures=int(fields["n_exposures"]),
+        inputs=specs[0][0],
+        outputs=specs[0][1],
+        graphs={
+            g.name: GraphFile(e.path.name, artifact_sha256(e.path), *s)
+            for g, e, s in zip(graphs[1:], exported[1:], specs[1:], strict=True)
+        },
+        preprocessing=dict(fields["preprocessing"]),
+        postprocessing={**fields["postprocessing"], **first.extra_postprocessing},
+        toolchain={"edgemef": _edgemef_version(), **first.toolchain},
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def _runners(
+    contract: Contract, graphs: list[ExportGraph], exported: list[ExportResult], runtime: RuntimeSpec
+) -> tuple[dict[str, Runner], str]:
+    """The exported graphs as runners: in their runtime here, else emulated by the runtime module."""
+    if runtime.runs_here:
+        runners: dict[str, Runner] = {graphs[0].name: open_backend(exported[0].path, contract)}
+        for graph in graphs[1:]:
+            runners[graph.name] = open_backend(*contract.graph(graph.name, exported[0].path.parent))
+        return runners, f"run in {runtime.name}"
+    module = importlib.import_module(runtime.module)
+    emulated = {g.name: module.emulate(g.module, contract.precision) for g in graphs}
+    return emulated, (
+        f"emulated: PyTorch with {runtime.name}'s {contract.precision} numerics (the artifact needs "
+        "macOS/iOS; it is checked by its spec)"
+    )
+
+
+def _latency(runner: Runner, graph: ExportGraph, what: str, runs: int) -> dict[str, object]:
+    feed = graph.example_feed()
+    runner.run(*feed)  # warm-up (allocations, XNNPACK packing)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        runner.run(*feed)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return {
+        "what": f"{what}, the artifact's runtime on this machine",
+        "median_ms": round(statistics.median(times), 2),
+        "runs": runs,
+        "threads": available_threads(),
+        "machine": _machine(),
+    }
+
+
+def _prepare(config: ConvertConfig) -> tuple[ModelFamily, Any, ExportRequest, Any, Any, Any]:
+    """The family, exporter, request, resolved target and runtime, and the loaded model of a config."""
+    model_name = config.model or default_model()
+    family = resolve_family(model_name)
+    options = family_options(family, config.options)
+    target, runtime, precision = resolve_target(
+        config.target, config.precision, config.runtime, family.default_precision
+    )
+    exporter = family.load_exporter()
+    request = ExportRequest(
+        model=model_name,
+        precision=precision,
+        runtime=runtime.name,
+        runs_here=runtime.runs_here,
+        n_exposures=config.n_exposures,
+        weights=Path(config.weights) if config.weights is not None else None,
+        options=options,
+        calibration=config.calibration,
+    )
+    return family, exporter, request, target, runtime, exporter.load(request)
+
+
+def artifact_path(config: ConvertConfig) -> Path:
+    """Where :func:`convert` would write the artifact of ``config`` (nothing is exported)."""
+    _, exporter, request, target, runtime, model = _prepare(config)
+    out = Path(config.out) if config.out is not None else Path("dist") / target.name
+    return out / f"{exporter.artifact_stem(model, request)}{runtime.suffix}"
+
+
 def convert(config: ConvertConfig) -> ConversionResult:
-    """Convert, verify and write one artifact with its contract (see the module docstring).
+    """Convert, verify and write one artifact (every graph of it) with its contract (module docstring).
 
     Raises:
-        ConversionError: bad target/precision/model/grid, an exporter failure, or a failed parity gate (the
-            message reports what diverged).
+        ConversionError: a bad target, runtime, precision, model or option, an exporter failure, or a
+            failed parity gate (the message reports what diverged).
     """
-    if config.model == "ipl":
-        from converters.ipl_pipeline import convert_ipl
-
-        spec = resolve_target(config.target, None)[0]
-        artifact, contract_file, contract = convert_ipl(config, spec, config.precision, _log)
-        return ConversionResult(artifact, contract_file, contract)
-    spec, precision = resolve_target(config.target, config.precision)
-    student = _load_student(config)
-    n = student.config.n_exposures
-    out = Path(config.out) if config.out is not None else Path("dist") / spec.name
-    claim_contract_slot(out, artifact_name(config.model, precision, config.grid, spec, n))
-    calibration = [
-        s.thumbnails(student.config.thumbnail_size) for s in load_stacks("calibration", n, config.calibration)
-    ]
-    parity_stacks = load_stacks("parity", n, config.calibration)
+    family, exporter, request, target, runtime, model = _prepare(config)
+    model_name, precision, options = request.model, request.precision, request.options
+    stem = exporter.artifact_stem(model, request)
+    out = Path(config.out) if config.out is not None else Path("dist") / target.name
+    claim_contract_slot(out, f"{stem}{runtime.suffix}")
+    # CoreML's int8 is weight-only: nothing to observe
+    graphs = exporter.graphs(model, request, calibrate=precision == "int8" and runtime.runs_here)
     out.mkdir(parents=True, exist_ok=True)
-    module = ExportableStudent(student, config.grid).eval()
-    example = torch.from_numpy(calibration[0])
-    target = importlib.import_module(spec.module)
-    name = artifact_name(config.model, precision, config.grid, spec, n)
-    _log(f"{config.model} -> {spec.summary}, {precision} ({PRECISIONS[precision]}), grid {config.grid}")
+    module = importlib.import_module(runtime.module)
+    described = ", ".join(f"{k} {v}" for k, v in options.items())
+    _log(
+        f"{model_name} -> {target.name}: {runtime.summary}, {precision} ({PRECISIONS[precision]})"
+        f"{', ' + described if described else ''}; graphs: {', '.join(g.name for g in graphs)}"
+    )
     with tempfile.TemporaryDirectory(dir=out, prefix=".convert-") as tmp:
         start = time.perf_counter()
-        with exporter_errors(spec):
-            exported = target.export(module, example, precision, calibration, Path(tmp) / name)
-        _log(f"exported in {time.perf_counter() - start:.1f} s ({_size(exported.path) / 1e6:.2f} MB)")
-        contract = _contract(config, spec, precision, student, exported)
-        reference = torch_predictor(module)
-        if exported.emulator is not None:
-            candidate = exported.emulator
-            how = "emulated (the artifact's runtime needs macOS); see report"
-        else:
-            candidate = _runtime_predictor(exported.path, contract)
-            how = f"run in {spec.backend}"
-        report: ParityReport = check_parity(
-            reference, candidate, parity_stacks, student.config.thumbnail_size, PARITY_GATE_DB[precision]
+        exported = []
+        with exporter_errors(runtime):
+            for index, graph in enumerate(graphs):
+                path = Path(tmp) / graph_file_name(stem, graph, index == 0, runtime)
+                exported.append(
+                    module.export_graph(
+                        graph.module,
+                        graph.inputs,
+                        graph.output_names,
+                        path,
+                        precision,
+                        graph.calibration,
+                        graph.hints,
+                    )
+                )
+        size = sum(_size(e.path) for e in exported)
+        _log(f"exported in {time.perf_counter() - start:.1f} s ({size / 1e6:.2f} MB)")
+        contract = build_contract(
+            family, request, target.name, runtime, graphs, exported, exporter.contract_fields(model, request)
         )
-        _log(f"parity ({how}): worst {report.min_psnr_db:.2f} dB, gate {report.gate_db:.0f} dB")
-        if not report.passed:
-            raise ConversionError(f"{name} failed its parity gate, nothing written:\n{report.describe()}")
-        parity = {**report.as_dict(), "how": how, "stacks_from": "calibration_data/parity (held out)"}
-        latency = _latency(candidate, calibration[0]) if exported.emulator is None else {"median_ms": None}
-        contract = replace(contract, parity=parity, latency=latency, checks=exported.report)
-        staged_contract = contract.write(Path(tmp) / contract_path(exported.path).name)
+        candidate, how = _runners(contract, graphs, exported, runtime)
+        reference = {g.name: TorchRunner(g.module) for g in graphs}
+        result = exporter.parity(model, request, candidate, reference, PARITY_GATE_DB[precision])
+        _log(f"parity ({how}): worst {result.min_psnr_db:.2f} dB, gate {PARITY_GATE_DB[precision]:.0f} dB")
+        name = exported[0].path.name
+        if not result.passed:
+            raise ConversionError(f"{name} failed its parity gate, nothing written:\n{result.description}")
+        parity = {**result.report, "how": how, "stacks_from": "calibration_data/parity (held out)"}
+        latency = (
+            _latency(candidate[graphs[0].name], graphs[0], exporter.latency_what, exporter.latency_runs)
+            if runtime.runs_here
+            else {"median_ms": None, "what": f"{runtime.name} runs on macOS/iOS only"}
+        )
+        checks = {g.name: e.report for g, e in zip(graphs, exported, strict=True)}
+        contract = replace(contract, parity=parity, latency=latency, checks=checks)
+        staged = contract.write(Path(tmp) / contract_path(exported[0].path).name)
+        for item in exported[1:]:
+            _install(item.path, out / item.path.name)
         destination = out / name
-        _install(exported.path, destination)
-        final_contract = out / staged_contract.name
-        os.replace(staged_contract, final_contract)
+        _install(exported[0].path, destination)
+        final_contract = out / staged.name
+        os.replace(staged, final_contract)
     return ConversionResult(destination, final_contract, contract)

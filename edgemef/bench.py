@@ -2,8 +2,8 @@
 measured in the same run.
 
 Every figure is a median over ``runs`` timed runs after one warm-up run, on the machine that runs it.
-For LUT models the time is split into the predictor (thumbnails + network) and the full-resolution
-apply (weighted sum + trilinear lookup, :func:`edgemef.lut.fuse_and_apply`).
+For models that predict a LUT (:class:`LutPredictor`) the time is split into the predictor (thumbnails +
+network) and the full-resolution apply (weighted sum + trilinear lookup, :func:`edgemef.lut.fuse_and_apply`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,21 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from edgemef.data.synthesis import CameraBracketConfig, synthesize_camera_bracket
 from edgemef.models import create_model, get_model_spec
+from edgemef.models.registry import BASELINE
+
+
+@runtime_checkable
+class LutPredictor(Protocol):
+    """A model whose network predicts fusion weights and a 3D LUT that the fast applier applies."""
+
+    def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160), "8k": (7680, 4320)}
 
@@ -67,7 +77,7 @@ def bench_model(
 ) -> tuple[float | None, float | None, float]:
     """(predictor, apply, total) medians in ms for one model on one bracket."""
     model = create_model(name, **options)
-    if get_model_spec(name).family != "lut-distill":
+    if not isinstance(model, LutPredictor):
         return None, None, median_ms(lambda: model.fuse(frames), runs)
     return bench_predictor(model, frames, runs)
 
@@ -90,9 +100,8 @@ def run_matrix(
     grids: Sequence[int] = (33,),
     artifacts: Sequence[str] = (),
 ) -> list[BenchRow]:
-    """Benchmark every model (every grid size for LUT models) and every exported artifact (``.pte``,
-    ``.tflite``, ``.onnx``: a LUT predictor in its runtime, or IPL's tile graphs) at every resolution, with
-    Mertens beside it."""
+    """Benchmark every model (every grid size for models that take one) and every exported artifact of any
+    family (``.pte``, ``.tflite``, ``.onnx``) at every resolution, with Mertens beside it."""
     from edgemef.runtime import open_artifact
 
     exported = [open_artifact(path) for path in artifacts]
@@ -100,10 +109,10 @@ def run_matrix(
     for resolution in resolutions:
         width, height = RESOLUTIONS[resolution]
         frames = synthetic_bracket(width, height)
-        mertens = create_model("mertens")
+        mertens = create_model(BASELINE)
         mertens_ms = median_ms(lambda: mertens.fuse(frames), max(1, min(runs, 3)))  # noqa: B023
         for name in models:
-            variants = [{"grid": g} for g in grids] if get_model_spec(name).family == "lut-distill" else [{}]
+            variants = [{"grid": g} for g in grids] if "grid" in get_model_spec(name).options else [{}]
             for options in variants:
                 predictor, apply, total = bench_model(name, frames, runs, **options)
                 label = f"{name} (grid {options['grid']})" if options else name
@@ -125,14 +134,13 @@ def run_matrix(
             bracket = (
                 frames if c.n_exposures == len(frames) else synthetic_bracket(width, height, c.n_exposures)
             )
-            if c.family == "lut-distill":
+            label = f"{c.model} ({fusion.settings}, {c.backend} {c.precision})"
+            fusion.warm_up()
+            if isinstance(fusion, LutPredictor):
                 predictor, apply, total = bench_predictor(fusion, bracket, runs)
-                label = f"{c.model} (grid {c.grid_size}, {c.backend} {c.precision})"
-            else:  # IPL: the tiles through the exported graphs, one figure
-                fusion.fuse(bracket)  # warm-up
+            else:
                 predictor = apply = None
                 total = median_ms(lambda: fusion.fuse(bracket), runs)  # noqa: B023
-                label = f"{c.model} ({c.backend} {c.precision}, tiles {c.postprocessing['tiling']['tile']})"
             rows.append(
                 BenchRow(
                     label, resolution, width, height, predictor, apply, total, mertens_ms, mertens_ms / total

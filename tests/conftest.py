@@ -92,7 +92,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory):
         key = (target, precision, grid)
         if key not in made:
             out = tmp_path_factory.mktemp(f"{target}-{precision}-g{grid}")
-            config = ConvertConfig(target=target, precision=precision, grid=grid, out=out)
+            config = ConvertConfig(target=target, precision=precision, options={"grid": grid}, out=out)
             made[key] = convert(config).artifact
         return made[key]
 

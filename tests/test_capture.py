@@ -20,7 +20,7 @@ from edgemef.capture.align import align_bracket
 from edgemef.capture.camera import AcceptancePolicy, capture_bracket, capture_frame, exposure_applied
 from edgemef.capture.cli import main as capture_main
 from edgemef.capture.files_source import FilesSource
-from edgemef.capture.latency import RollingStats, judge, raspberry_pi_model
+from edgemef.capture.latency import Budget, RollingStats, judge, loop_stages, raspberry_pi_model
 from edgemef.capture.planning import FrameRequest, Metering, SensorLimits, ev_offsets, plan_bracket
 from edgemef.capture.simulated_camera import SimulatedCamera
 from edgemef.errors import BracketError, CameraError
@@ -164,23 +164,27 @@ def test_files_source_with_too_few_frames(tmp_path: Path) -> None:
 
 
 def test_verdict_names_the_machine_and_the_budget() -> None:
-    verdict = judge([80.0, 95.0, 85.0], 89.0, "Intel Xeon", on_pi=False)
+    budget = Budget(89.0, "a paper's claim")
+    verdict = judge([80.0, 95.0, 85.0], budget, "Intel Xeon", on_pi=False)
     assert verdict.passed and verdict.median_ms == 85.0
     assert "LATENCY PASS" in verdict.line() and "NOT a Raspberry Pi" in verdict.line()
-    verdict = judge([120.0], 89.0, "Raspberry Pi 5 Model B Rev 1.0", on_pi=True)
+    verdict = judge([120.0], budget, "Raspberry Pi 5 Model B Rev 1.0", on_pi=True)
     assert not verdict.passed and verdict.line().startswith(
-        "LATENCY FAIL: fusion median 120.0 ms > budget 89"
+        "LATENCY FAIL: fusion median 120.0 ms > budget 89 ms (a paper's claim)"
     )
     assert "NOT" not in verdict.line()
+    unbudgeted = judge([120.0], None, "Raspberry Pi 5 Model B Rev 1.0", on_pi=True)
+    assert unbudgeted.passed and "no budget" in unbudgeted.line()
 
 
 def test_rolling_statistics_keep_the_window() -> None:
-    stats = RollingStats(window=3)
+    stats = RollingStats(window=3, stages=loop_stages(("predictor",)))
     for value in (100.0, 1.0, 2.0, 3.0):
         stats.add({"capture": 50.0, "predictor": value})
     assert len(stats) == 3 and stats.column("predictor") == [1.0, 2.0, 3.0]
     summary = stats.summary()
     assert summary["fusion"]["median_ms"] == 2.0 and summary["total"]["median_ms"] == 52.0
+    assert list(summary) == ["capture", "decode", "align", "predictor", "encode", "fusion", "total"]
 
 
 def test_raspberry_pi_detection(tmp_path: Path) -> None:
@@ -237,13 +241,13 @@ def test_files_replay_without_torch(
 
 @pytest.mark.slow
 def test_replay_matches_the_runtime_directly(rpi_artifacts: dict[str, Path], tmp_path: Path) -> None:
-    """The runner fuses exactly what ArtifactFusion fuses (no hidden re-processing)."""
-    from edgemef.runtime import ArtifactFusion
+    """The runner fuses exactly what the artifact runtime fuses (no hidden re-processing)."""
+    from edgemef.runtime import open_artifact
 
     out = tmp_path / "fused.png"
     args = ["--source", "files", "--input", str(COFFEE), "--artifact", str(rpi_artifacts["onnx"])]
     assert capture_main([*args, "-o", str(out), "--runs", "1"]) == 0
-    expected = ArtifactFusion(rpi_artifacts["onnx"]).fuse(read_bracket(COFFEE).frames)
+    expected = open_artifact(rpi_artifacts["onnx"]).fuse(read_bracket(COFFEE).frames)
     assert np.array_equal(cv2.cvtColor(cv2.imread(str(out)), cv2.COLOR_BGR2RGB), expected)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from edgemef.cli.main import main
 from edgemef.profile import REPORT_SCHEMA, profile, render
-from edgemef.profile.claims import CLAIMS, judge
+from edgemef.profile.claims import all_claims, judge
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -47,11 +47,11 @@ def test_executorch_operator_times_add_up(artifacts: dict[str, Path]) -> None:
 
 
 def test_claims_are_judged_only_on_the_same_kind_of_machine() -> None:
-    desktop = judge(CLAIMS, "lut-distill", "desktop", 50.0)
+    desktop = judge(all_claims(), "lut-distill", "desktop", 50.0)
     assert all(v["verdict"].startswith("not judged") for v in desktop)
-    pi = {v["claim"]: v["verdict"] for v in judge(CLAIMS, "lut-distill", "raspberry-pi", 80.0)}
+    pi = {v["claim"]: v["verdict"] for v in judge(all_claims(), "lut-distill", "raspberry-pi", 80.0)}
     assert pi["fuses a bracket in 89 ms on a Raspberry Pi"].startswith("met")
-    slow = {v["claim"]: v["verdict"] for v in judge(CLAIMS, "lut-distill", "raspberry-pi", 120.0)}
+    slow = {v["claim"]: v["verdict"] for v in judge(all_claims(), "lut-distill", "raspberry-pi", 120.0)}
     assert slow["fuses a bracket in 89 ms on a Raspberry Pi"].startswith("missed")
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from edgemef.cli.main import main
 from edgemef.errors import ArtifactError, BracketError
-from edgemef.runtime import ArtifactFusion, Contract, artifact_sha256, contract_path, read_contract
+from edgemef.models.lut_distill.runtime import LutArtifactFusion as ArtifactFusion
+from edgemef.runtime import Contract, artifact_sha256, contract_path, read_contract
 from tests.conftest import run_python_without_torch
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "brackets"

@@ -276,7 +276,7 @@ def test_ipl_trains_on_dynamic_brackets_and_resumes(tmp_path: Path) -> None:
     meta = json.loads(read_metadata(two / "model.safetensors")["edgemef.training"])
     assert meta["initialised_from"].endswith("model.safetensors")
     from edgemef.models.ipl.network import IPL, IPLConfig
-    from edgemef.train.ipl_task import initialise_from
+    from edgemef.models.ipl.train_task import initialise_from
 
     fresh = IPL(IPLConfig(n_exposures=2))
     initialise_from(fresh, model)

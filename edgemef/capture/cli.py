@@ -28,17 +28,19 @@ from edgemef.capture.align import ALIGN_METHODS, align_bracket
 from edgemef.capture.camera import AcceptancePolicy, Camera, capture_bracket
 from edgemef.capture.files_source import FilesSource
 from edgemef.capture.latency import (
-    PAPER_PI_MS,
-    STAGES,
+    Budget,
     RollingStats,
     fusion_ms,
     judge,
+    loop_stages,
     raspberry_pi_model,
     total_ms,
 )
 from edgemef.capture.planning import Metering, describe_plan
 from edgemef.errors import EdgemefError
 from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, check_output_path, write_image
+from edgemef.models.family import ModelFamily
+from edgemef.models.registry import get_family
 
 SOURCES = ("picamera2", "webcam", "files", "simulated")
 _STOP = threading.Event()  # set by SIGTERM
@@ -100,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep", action="store_true", help="--loop: number the outputs instead of replacing one"
     )
     parser.add_argument(
-        "--budget-ms", metavar="MS", type=float, default=PAPER_PI_MS, help="latency budget (default: 89 ms)"
+        "--budget-ms",
+        metavar="MS",
+        type=float,
+        default=None,
+        help="latency budget (default: the Raspberry Pi figure the model's paper claims, if it claims one)",
     )
     parser.add_argument("--check", action="store_true", help="exit with status 1 when the budget is missed")
     parser.add_argument(
@@ -245,7 +251,7 @@ def _log(
         "bracket": index,
         "source": args.source,
         "size": [int(bracket.frames.shape[2]), int(bracket.frames.shape[1])],
-        "timings_ms": {stage: round(timings.get(stage, 0.0), 3) for stage in STAGES},
+        "timings_ms": {stage: round(value, 3) for stage, value in timings.items()},
         "fusion_ms": round(fusion_ms(timings), 3),
         "total_ms": round(total_ms(timings), 3),
         "output": str(out),
@@ -267,10 +273,19 @@ def _summary(stats: RollingStats) -> str:
     return "\n".join(lines)
 
 
+def _budget(budget_ms: float | None, family: ModelFamily) -> Budget | None:
+    """``--budget-ms``, else the family's paper's Raspberry Pi claim, else none."""
+    if budget_ms is not None:
+        return Budget(budget_ms, "--budget-ms")
+    for claim in family.claims:
+        if claim.device_kind == "raspberry-pi":
+            return Budget(claim.claimed_ms, f"{claim.source}: {claim.claim}")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     from edgemef.bench import machine_description
-    from edgemef.lut import warm_up
-    from edgemef.runtime import ArtifactFusion
+    from edgemef.runtime import open_artifact
     from edgemef.runtime.backends import available_threads
 
     if args.runs < 1:
@@ -280,8 +295,10 @@ def run(args: argparse.Namespace) -> int:
         if path is not None:
             check_output_path(path, image=False)
     threads = args.threads or available_threads()
-    fusion = ArtifactFusion(args.artifact, threads=threads)
-    warm_up()
+    fusion = open_artifact(args.artifact, threads=threads)
+    fusion.warm_up()
+    family = get_family(fusion.contract.family)
+    budget = _budget(args.budget_ms, family)
     pi_model = raspberry_pi_model()
     cpu, arch = machine_description()["cpu"], os.uname().machine
     machine = pi_model or f"{cpu if arch in cpu else f'{cpu}, {arch}'}, {os.cpu_count()} cores"
@@ -291,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     capture = _Capture(args, fusion.n_exposures)
-    stats = RollingStats(window=args.window if args.loop else 0)
+    stats = RollingStats(window=args.window if args.loop else 0, stages=loop_stages(family.profile_stages))
     size = (0, 0)
     input_bytes = 0
     index = 0
@@ -324,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
     if not len(stats):  # SIGTERM before the first timed bracket
         print("stopped before the first timed bracket", file=sys.stderr)
         return 0
-    verdict = judge(stats.column("fusion"), args.budget_ms, machine, pi_model is not None)
+    verdict = judge(stats.column("fusion"), budget, machine, pi_model is not None)
     last = _output_path(args, index - 1)
     print(f"fused {index} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {last}")
     print(_summary(stats))

@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from edgemef.bench import machine_description
-from edgemef.capture.latency import STAGES, fusion_ms, total_ms
-from edgemef.profile.claims import CLAIMS, judge
+from edgemef.capture.latency import fusion_ms, total_ms
+from edgemef.profile.claims import all_claims, judge
 from edgemef.profile.measure import artifact_summary, summarize
 from edgemef.profile.schema import SCHEMA_VERSION
-from edgemef.runtime import ArtifactFusion
+from edgemef.runtime import ArtifactRuntime
 
 
 def runner_report(
-    fusion: ArtifactFusion,
+    fusion: ArtifactRuntime,
     rows: Sequence[dict[str, float]],
     resolution: tuple[int, int],
     machine_kind: str,
@@ -51,7 +51,7 @@ def runner_report(
         "resolution": list(resolution),
         "runs": len(rows),
         "threads": threads,
-        "stages": {stage: summarize([row.get(stage, 0.0) for row in rows]) for stage in STAGES},
+        "stages": {stage: summarize([row.get(stage, 0.0) for row in rows]) for stage in rows[0]},
         "end_to_end": e2e,
         "end_to_end_with_capture": summarize([total_ms(row) for row in rows]),
         "memory": {
@@ -66,5 +66,5 @@ def runner_report(
             "'edgemef profile ARTIFACT' gives per-operator figures",
         },
         "sweep": [],
-        "claims": judge(CLAIMS, contract.family, machine_kind, float(e2e["median_ms"])),  # type: ignore[arg-type]
+        "claims": judge(all_claims(), contract.family, machine_kind, float(e2e["median_ms"])),  # type: ignore[arg-type]
     }

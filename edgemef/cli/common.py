@@ -8,12 +8,18 @@ from pathlib import Path
 from edgemef.errors import UnknownModelError
 from edgemef.io import DEFAULT_MAX_PIXELS
 from edgemef.models import get_model_spec, list_models
+from edgemef.models.registry import default_models
 
 
 def add_model_argument(parser: argparse.ArgumentParser, default: str | None) -> None:
     """``--model NAME``, listing the registered names in the help (``None``: the command chooses)."""
     names = ", ".join(spec.name for spec in list_models())
-    shown = default or "lut-student where it can run (PyTorch installed, weights shipped), else mertens"
+    preferred = [spec.name for spec in default_models()]
+    shown = default or (
+        f"{preferred[0]} where it can run (PyTorch installed, weights shipped), else {preferred[-1]}"
+        if len(preferred) > 1
+        else ", ".join(preferred)
+    )
     parser.add_argument(
         "-m", "--model", default=default, help=f"fusion model (default: {shown}; one of: {names})"
     )
@@ -42,12 +48,13 @@ def add_max_pixels_argument(parser: argparse.ArgumentParser) -> None:
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--grid`` and ``--weights``: options of the learned models."""
+    takes_grid = ", ".join(spec.name for spec in list_models() if "grid" in spec.options)
     parser.add_argument(
         "--grid",
         type=int,
         default=None,
         metavar="S",
-        help="LUT grid size for lut-student/lut-teacher (editable mode: 8..128; default 33)",
+        help=f"LUT grid size for {takes_grid} (editable mode: 8..128; default 33)",
     )
     add_weights_argument(parser)
 
@@ -70,8 +77,8 @@ def model_options(args: argparse.Namespace) -> dict[str, object]:
     for flag, value in (("grid", args.grid), ("weights", args.weights)):
         if value is None:
             continue
-        if spec.family != "lut-distill" and not (flag == "weights" and spec.family == "ipl"):
-            which = "lut-student, lut-teacher and ipl" if flag == "weights" else "lut-student and lut-teacher"
+        if flag not in spec.options:
+            which = ", ".join(s.name for s in list_models() if flag in s.options)
             raise UnknownModelError(f"--{flag} applies to {which}, not {spec.name}")
         options[flag] = value
     grid = options.get("grid")

@@ -11,47 +11,57 @@ from pathlib import Path
 
 from edgemef.cli.common import add_weights_argument
 from edgemef.errors import ConversionError
-from edgemef.models.registry import torch_available
+from edgemef.models.registry import list_families, torch_available
 
+#: the platform presets and runtimes (kept in step with converters.capabilities, which needs torch to import)
 TARGET_NAMES = ("android", "ios", "rpi", "onnx")
+RUNTIME_NAMES = ("executorch", "coreml", "litert", "onnxruntime")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    families = [f for f in list_families() if f.convertible]
+    default = families[0].convertible if families else None
+    examples = [f"edgemef convert --target android --model {f.convertible}" for f in families]
     parser = subparsers.add_parser(
         "convert",
         help="export a model to an on-device artifact (ExecuTorch, CoreML, LiteRT, ONNX) and verify it",
         description=(
-            "Export the network of a model (thumbnails -> fusion weights + LUT) for a device, quantize it "
-            "if asked, run it in its real runtime on held-out brackets, and write it with its contract "
-            "(<name>.json) only if its fused images match PyTorch fp32 (40 dB for fp32/fp16, 32 dB for "
-            "int8). Defaults: android = ExecuTorch .pte, XNNPACK, int8; ios = CoreML .mlpackage (iOS 17), "
-            "fp16; rpi = LiteRT .tflite, int8; onnx = .onnx, fp32. Needs the authoring extra."
+            "Export the network(s) of a model for a device, quantize them if asked, run them in their real "
+            "runtime on held-out brackets, and write the artifact with its contract (<name>.json) only if "
+            "its fused images match PyTorch fp32 (40 dB for fp32/fp16, 32 dB for int8). Targets: android "
+            "(ExecuTorch .pte, XNNPACK; --runtime litert for a .tflite), ios (CoreML .mlpackage, iOS 17), "
+            "rpi (LiteRT .tflite; --runtime onnxruntime), onnx (.onnx). Needs the authoring extra."
         ),
-        epilog=(
-            "examples: edgemef convert --target android   (writes dist/android/lut-student-int8-g33.pte); "
-            "edgemef convert --model ipl --target onnx   (writes dist/onnx/ipl-fp32-t256.onnx and its "
-            ".replay.onnx tile graph)"
-        ),
+        epilog="examples: " + "; ".join(examples),
     )
     parser.add_argument("--target", required=True, help=f"one of: {', '.join(TARGET_NAMES)}")
     parser.add_argument(
-        "-m", "--model", default="lut-student", help="model to convert: lut-student (default) or ipl"
+        "--runtime",
+        default=None,
+        help=f"the runtime, where a target has several ({', '.join(RUNTIME_NAMES)}; default: the "
+        "target's first)",
+    )
+    parser.add_argument(
+        "-m",
+        "--model",
+        default=None,
+        help=f"model to convert (default {default}; convertible: "
+        f"{', '.join(f.convertible for f in families)})",
     )
     parser.add_argument(
         "--precision",
         default=None,
-        help="fp32, fp16 or int8, as the target takes (default: per target; ipl: fp32, fp16 on ios)",
+        help="fp32, fp16 or int8, as the runtime takes (default: per runtime and model family)",
     )
-    parser.add_argument(
-        "--grid", type=int, default=33, metavar="S", help="LUT size baked in (8..128; default 33)"
-    )
-    parser.add_argument(
-        "--tile",
-        type=int,
-        default=256,
-        metavar="T",
-        help="ipl: side of the exported tile graphs (multiple of 32; default 256, the training crops)",
-    )
+    for family in families:
+        for option in family.convert_options:
+            parser.add_argument(
+                f"--{option.name}",
+                type=type(option.default),
+                default=None,
+                metavar=option.metavar,
+                help=f"{family.convertible}: {option.help}",
+            )
     parser.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default dist/TARGET)"
     )
@@ -92,26 +102,30 @@ def _quiet_toolchains() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def family_option_values(args: argparse.Namespace) -> dict[str, object]:
+    """The family options given on the command line (``--grid``, ``--tile``...), by name."""
+    names = {option.name for family in list_families() for option in family.convert_options}
+    return {name: getattr(args, name) for name in sorted(names) if getattr(args, name, None) is not None}
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.verbose:
         _quiet_toolchains()
     if not torch_available():
         raise ConversionError("converting needs PyTorch and the exporters: pip install 'edgemef[author]'")
-    from converters import ConvertConfig, convert, resolve_target
+    from converters import ConvertConfig, convert
 
-    if args.model != "ipl":
-        resolve_target(args.target, args.precision)  # a wrong target or precision fails before any work
     result = convert(
         ConvertConfig(
             target=args.target,
             model=args.model,
             precision=args.precision,
-            grid=args.grid,
+            runtime=args.runtime,
             out=args.out,
             weights=args.weights,
             n_exposures=args.exposures,
             calibration=args.calibration,
-            tile=args.tile,
+            options=family_option_values(args),
         )
     )
     row = result.summary_row()

@@ -11,26 +11,25 @@ from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_
 from edgemef.errors import ArtifactError, BracketError, ImageWriteError
 from edgemef.io import Bracket, check_output_path, expand_sources, read_bracket, write_image
 from edgemef.io.write import WRITABLE
-from edgemef.lut import warm_up
 from edgemef.models import create_model, get_model_spec
-from edgemef.models.registry import torch_available
+from edgemef.models.registry import default_models, torch_available
 from edgemef.weights import shipped_exposure_counts, shipped_weights
-
-DEFAULT_MODEL = "lut-student"
-FALLBACK_MODEL = "mertens"
 
 
 def choose_default_model(n_exposures: int) -> tuple[str, str | None]:
-    """The model used without ``--model``: the shipped student where it can run, else Mertens and why."""
-    if not torch_available():
-        return FALLBACK_MODEL, f"{DEFAULT_MODEL} needs PyTorch (pip install 'edgemef[author]')"
-    if not shipped_weights(DEFAULT_MODEL, n_exposures).exists():
-        shipped = ", ".join(map(str, shipped_exposure_counts(DEFAULT_MODEL))) or "no"
-        return (
-            FALLBACK_MODEL,
-            f"{DEFAULT_MODEL} ships weights for {shipped}-exposure brackets, not {n_exposures}",
-        )
-    return DEFAULT_MODEL, None
+    """The model used without ``--model``: the most preferred default model that can run on this bracket
+    (PyTorch installed where it needs it, weights shipped for this exposure count), and why the ones before
+    it could not."""
+    reasons = []
+    for spec in default_models():
+        if spec.needs_torch and not torch_available():
+            reasons.append(f"{spec.name} needs PyTorch (pip install 'edgemef[author]')")
+        elif spec.shipped_weights and not shipped_weights(spec.name, n_exposures).exists():
+            shipped = ", ".join(map(str, shipped_exposure_counts(spec.name))) or "no"
+            reasons.append(f"{spec.name} ships weights for {shipped}-exposure brackets, not {n_exposures}")
+        else:
+            return spec.name, "; ".join(reasons) or None
+    raise BracketError(f"no default model can fuse this bracket: {'; '.join(reasons)}")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -59,8 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="fuse with an exported model (.pte, .tflite or .onnx from 'edgemef convert', its contract "
-        "beside it) instead of --model; .tflite and .onnx run without PyTorch",
+        help="fuse with an exported model of any family (.pte, .tflite or .onnx from 'edgemef convert', its "
+        "contract beside it) instead of --model; .tflite and .onnx run without PyTorch",
     )
     parser.add_argument(
         "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.artifact is not None:
         return _run_artifact(args)
     if args.model is not None or args.grid is not None or args.weights is not None:
-        args.model = args.model or DEFAULT_MODEL
+        args.model = args.model or default_models()[0].name
         options = model_options(args)  # option mistakes fail before any work
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
@@ -99,8 +98,9 @@ def run(args: argparse.Namespace) -> int:
             f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {len(bracket)}"
         )
     model = create_model(args.model, **options)
-    if spec.family == "lut-distill":
-        warm_up()  # the fast LUT kernel's one-time load (or compile) is not part of the fusion time
+    warm = getattr(model, "warm_up", None)
+    if warm is not None:
+        warm()  # one-time loads (a fast kernel) are not part of the fusion time
     start = time.perf_counter()
     fused = model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
@@ -119,7 +119,7 @@ def _run_artifact(args: argparse.Namespace) -> int:
     _check_output(args.output, paths)
     model = open_artifact(args.artifact)  # a bad artifact fails before the frames are read
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
-    warm_up()
+    model.warm_up()
     start = time.perf_counter()
     fused = model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from edgemef.errors import ArtifactError, EdgemefError
 from edgemef.io.write import atomic_write_bytes
+from edgemef.models.registry import list_families
 
 MACHINE_KINDS = ("desktop", "raspberry-pi", "android-device", "android-emulator", "ios-device", "gpu")
 
@@ -38,8 +39,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="profile an exported model: latency per stage and per operator, memory, the papers' claims",
         description=(
             "Fuse a synthetic bracket at the given resolution with an artifact from 'edgemef convert', "
-            "after a warm-up, and report latency per stage (decode, the model's stages, encode; LUT-distill: "
-            "thumbnails, predictor, apply; IPL: network, cache, tiling) and end to end, the runtime's own "
+            "after a warm-up, and report latency per stage (decode, the model family's stages, encode: "
+            + "; ".join(
+                f"{f.name}: {', '.join(f.profile_stages)}" for f in list_families() if f.profile_stages
+            )
+            + ") and end to end, the runtime's own "
             "per-operator profile, memory, and the papers' latency claims. "
             "Writes a self-contained HTML report and its JSON."
         ),
@@ -53,9 +57,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--model",
-        default="lut-student",
-        choices=("lut-student", "ipl"),
-        help="with --target: which model's default artifact (default lut-student)",
+        default=None,
+        choices=[f.convertible for f in list_families() if f.convertible],
+        help="with --target: which model's default artifact (default: the default model's)",
     )
     parser.add_argument(
         "--resolution", default="3840x2160", help="frame size, WxH or 720p/1080p/4k/8k (default 4K)"
@@ -79,32 +83,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _artifact_for_target(target: str, model: str) -> Path:
+def _artifact_for_target(target: str, model: str | None) -> Path:
     """dist/TARGET's default artifact of ``model``; converted first when absent."""
     from edgemef.models.registry import torch_available
 
-    try:
-        from converters.capabilities import resolve_target
-        from converters.ipl_pipeline import ipl_artifact_name
-        from converters.pipeline import artifact_name
-    except ImportError:
-        raise ProfileError("--target needs the authoring extra: pip install 'edgemef[author]'") from None
-    if model == "ipl":
-        spec, precision = resolve_target(target, "fp32")
-        name = ipl_artifact_name(precision, 256, spec)
-    else:
-        spec, precision = resolve_target(target, None)
-        name = artifact_name(model, precision, 33, spec)
-    path = Path("dist") / spec.name / name
-    if not spec.runs_here:
-        raise ProfileError(f"{target} artifacts run on macOS/iOS only; profile android, rpi or onnx here")
-    if not path.exists():
-        if not torch_available():
-            raise ProfileError(f"{path} does not exist and converting it needs pip install 'edgemef[author]'")
-        from converters import ConvertConfig, convert
+    if not torch_available():
+        raise ProfileError("--target needs the authoring extra: pip install 'edgemef[author]'")
+    from converters import ConvertConfig, convert, resolve_target
+    from converters.pipeline import artifact_path
 
+    if not resolve_target(target).runtime.runs_here:
+        raise ProfileError(f"{target} artifacts run on macOS/iOS only; profile android, rpi or onnx here")
+    config = ConvertConfig(target=target, model=model)
+    path = artifact_path(config)
+    if not path.exists():
         print(f"edgemef profile: {path} not found, converting it first", file=sys.stderr)
-        path = convert(ConvertConfig(target=target, model=model, precision=precision)).artifact
+        path = convert(config).artifact
     return path
 
 
@@ -178,7 +172,8 @@ def _validate(report: object, schema: dict, source: Path) -> None:
             not isinstance(report, dict)
             or report.get("schema_version") != schema["properties"]["schema_version"]["const"]
         ):
-            raise ProfileError(f"{source}: not a profile report of schema version 1") from None
+            version = schema["properties"]["schema_version"]["const"]
+            raise ProfileError(f"{source}: not a profile report of schema version {version}") from None
         return
     try:
         jsonschema.validate(report, schema)

@@ -7,84 +7,75 @@ import json
 from pathlib import Path
 
 from edgemef.errors import EdgemefError
+from edgemef.models.family import load_attribute
+from edgemef.models.registry import list_families
 
-TASKS = ("lut-teacher", "lut-student", "ipl")
+#: arguments every task shares (the rest are the families' own, passed to their make_task by name)
+GENERIC_ARGUMENTS = (
+    "task",
+    "data",
+    "out",
+    "exposures",
+    "init",
+    "steps",
+    "batch_size",
+    "lr",
+    "lr_decay_start",
+    "seed",
+    "holdout",
+    "validate_every",
+    "workers",
+    "no_resume",
+    "run",
+    "command",
+    "verbose",
+)
+
 #: Scenes held out of training by default: never trained on and never used to pick a checkpoint.
 #: scene1 and scene10 are also the two scenes of ../shared/data/uhd, so UHD tests stay held out too.
 DEFAULT_HOLDOUT = ("scene1", "scene10")
 
 
+def training_tasks() -> dict[str, str]:
+    """Every family's training tasks: task name -> ``"module:make_task"``."""
+    return {task: target for family in list_families() for task, target in family.training_tasks.items()}
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    tasks = training_tasks()
     parser = subparsers.add_parser(
         "train",
-        help="train lut-teacher, lut-student or ipl on a dataset with reference images",
+        help=f"train {', '.join(tasks)} on a dataset with reference images",
         description=(
             "Train a model on a SICE-layout dataset (scene folders with exposures and a gt image). "
             "Runs are seeded and resumable (re-run the same command to continue); several processes "
             "train with DistributedDataParallel: torchrun --nproc_per_node N -m edgemef train ..."
         ),
-        epilog=(
-            "example: edgemef train lut-teacher --data ../shared/data/sice --out runs/teacher && "
-            "edgemef train lut-student --teacher runs/teacher/model.safetensors --data ../shared/data/sice "
-            "--out runs/student; edgemef train ipl --data ../shared/data/sice --out runs/ipl"
-        ),
+        epilog="examples: "
+        + "; ".join(f"edgemef train {task} --data ../shared/data/sice --out runs/{task}" for task in tasks)
+        + " (docs/models/ has each model's training recipe)",
     )
-    parser.add_argument("task", choices=TASKS, help="what to train")
+    parser.add_argument("task", choices=sorted(tasks), help="what to train")
     parser.add_argument("--data", required=True, type=Path, help="dataset folder (SICE layout)")
     parser.add_argument("--out", required=True, type=Path, help="run folder (checkpoint, log, weights)")
-    parser.add_argument("--teacher", type=Path, help="trained teacher weights (lut-student only)")
     parser.add_argument("--exposures", type=int, choices=(2, 3), default=3, help="frames the model fuses")
     parser.add_argument(
         "--init",
         type=Path,
         default=None,
         metavar="FILE",
-        help="start from these weights: ipl: any exposure count (same-shape tensors are copied); "
-        "lut-teacher/lut-student: the same model and exposure count (a fine-tune, fresh optimiser)",
+        help="start from these weights (a fine-tune, fresh optimiser; each task says which weights it takes)",
     )
-    parser.add_argument(
-        "--student-grid",
-        type=int,
-        default=33,
-        metavar="S",
-        help="lattice the student is trained on, resampled to 64^3 for distillation (default 33; paper: 64)",
-    )
-    parser.add_argument(
-        "--unpaired-weight",
-        type=float,
-        default=0.0,
-        metavar="W",
-        help="lut-student: weight of the paper's unpaired MEF-SSIM loss (eq. 12: (1-W) * eq. 6 + W * "
-        "(1 - MEF-SSIM); paper: 0.1; default 0 = eq. 6 alone)",
-    )
-    parser.add_argument(
-        "--ssim-weight",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="lut-student: add S * (1 - SSIM against the reference) to the loss (ours; default 0)",
-    )
-    parser.add_argument(
-        "--native-loss-fraction",
-        type=float,
-        default=0.0,
-        metavar="F",
-        help="lut-teacher/lut-student: score this share of samples on a window at the scenes' stored "
-        "resolution (up to 1536 px) instead of the whole crop resized (default 0)",
-    )
-    parser.add_argument(
-        "--strong-augmentation",
-        action="store_true",
-        help="lut-teacher/lut-student: crops down to 20%% of the shorter side, random colour-channel "
-        "permutations and vertical flips (default: crops of 40-100%%, horizontal flips)",
-    )
+    for family in list_families():
+        if family.training_arguments:
+            load_attribute(family.training_arguments)(parser.add_argument_group(f"{family.name} training"))
     parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=8, help="samples per step and process (default 8)")
     parser.add_argument(
         "--lr",
         type=float,
         default=None,
-        help="AdamW learning rate (default: the paper's, 1e-4 LUT-distill, 2e-4 IPL)",
+        help="AdamW learning rate (default: the task's, from its paper)",
     )
     parser.add_argument(
         "--lr-decay-start",
@@ -108,24 +99,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         from edgemef.train.loop import TrainConfig, train
-        from edgemef.train.lut_tasks import make_task
     except ImportError as exc:
         raise EdgemefError(f"training needs PyTorch: pip install 'edgemef[author]' ({exc})") from None
     if args.steps < 1 or args.batch_size < 1:
         raise EdgemefError("--steps and --batch-size must be at least 1")
     holdout = tuple(name for name in args.holdout.split(",") if name)
+    make_task = load_attribute(training_tasks()[args.task])
+    options = {k: v for k, v in vars(args).items() if k not in GENERIC_ARGUMENTS}
     task = make_task(
-        args.task,
-        data=args.data,
-        holdout=holdout,
-        n_exposures=args.exposures,
-        teacher=args.teacher,
-        student_grid=args.student_grid,
-        unpaired_weight=args.unpaired_weight,
-        ssim_weight=args.ssim_weight,
-        native_fraction=args.native_loss_fraction,
-        strong_augmentation=args.strong_augmentation,
-        init=args.init,
+        args.task, data=args.data, holdout=holdout, n_exposures=args.exposures, init=args.init, **options
     )
     config = TrainConfig(
         steps=args.steps,

@@ -1,12 +1,26 @@
-"""Fusion models: the registry and the model families that join it."""
+"""Fusion models: the registries of families and models, and the families that join them."""
 
+from edgemef.models.family import FamilyOption, ModelFamily, OutputKind
 from edgemef.models.registry import (
-    FusionModel,
-    ModelSpec,
     create_model,
+    get_family,
     get_model_spec,
+    list_families,
     list_models,
-    register_model,
+    register_family,
 )
+from edgemef.models.spec import FusionModel, ModelSpec
 
-__all__ = ["FusionModel", "ModelSpec", "create_model", "get_model_spec", "list_models", "register_model"]
+__all__ = [
+    "FamilyOption",
+    "FusionModel",
+    "ModelFamily",
+    "ModelSpec",
+    "OutputKind",
+    "create_model",
+    "get_family",
+    "get_model_spec",
+    "list_families",
+    "list_models",
+    "register_family",
+]

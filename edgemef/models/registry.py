@@ -1,7 +1,9 @@
-"""The model registry: every fusion model family joins it, and tests and tables loop over it.
+"""The registries of model families and models: every family joins once, and the CLI, converter, runtime,
+bench, profiler and tests loop over them.
 
-Entries name their implementation by import path, so listing models never imports torch; the
-implementation is imported when a model is created.
+:data:`FAMILY_MODULES` names each family's declaration module (``edgemef/models/<family>/family.py``);
+they are imported, torch-free, the first time a registry is read. Tests may register further families
+with :func:`register_family`.
 """
 
 from __future__ import annotations
@@ -9,82 +11,101 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
-
-import numpy as np
 
 from edgemef.errors import UnknownModelError
+from edgemef.models.family import ModelFamily
+from edgemef.models.spec import FusionModel, ModelSpec
+
+#: the declaration module of every family; each defines ``FAMILY``
+FAMILY_MODULES = (
+    "edgemef.models.mertens.family",
+    "edgemef.models.lut_distill.family",
+    "edgemef.models.ipl.family",
+)
+
+#: the classical model every learned model is measured against, in the same run
+BASELINE = "mertens"
+
+_FAMILIES: dict[str, ModelFamily] = {}
+_MODELS: dict[str, ModelSpec] = {}
+_loaded = False
 
 
-@runtime_checkable
-class FusionModel(Protocol):
-    """What every registered model provides."""
-
-    name: str
-
-    def fuse(self, frames: np.ndarray) -> np.ndarray:
-        """Fuse a bracket.
-
-        Args:
-            frames: uint8 sRGB, N x H x W x 3, ordered darkest to brightest.
-
-        Returns:
-            The fused image, uint8 sRGB, H x W x 3.
-        """
-        ...
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in FAMILY_MODULES:
+        register_family(importlib.import_module(module).FAMILY)
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """A registry entry.
-
-    Attributes:
-        name: the name users type (``--model NAME``).
-        family: the model family (paper), e.g. "classical", "lut-distill".
-        summary: one line for ``edgemef models``.
-        target: ``"module:factory"`` returning a :class:`FusionModel` given keyword options.
-        needs_torch: whether creating it needs the authoring extra.
-        min_exposures / max_exposures: how many frames it fuses (``None``: no upper limit).
-    """
-
-    name: str
-    family: str
-    summary: str
-    target: str
-    needs_torch: bool = False
-    min_exposures: int = 2
-    max_exposures: int | None = None
-
-    def load_factory(self) -> Callable[..., FusionModel]:
-        module_name, _, attribute = self.target.partition(":")
-        return getattr(importlib.import_module(module_name), attribute)
+def register_family(family: ModelFamily) -> ModelFamily:
+    """Add ``family`` and its models to the registries (names are unique)."""
+    _load()
+    if family.name in _FAMILIES:
+        raise ValueError(f"family {family.name!r} is already registered")
+    clashes = [spec.name for spec in family.models if spec.name in _MODELS]
+    if clashes:
+        raise ValueError(f"model(s) {', '.join(clashes)} already registered")
+    _FAMILIES[family.name] = family
+    for spec in family.models:
+        _MODELS[spec.name] = spec
+    return family
 
 
-_REGISTRY: dict[str, ModelSpec] = {}
+def unregister_family(name: str) -> None:
+    """Remove a family and its models (tests that register a family of their own)."""
+    family = _FAMILIES.pop(name)
+    for spec in family.models:
+        _MODELS.pop(spec.name, None)
 
 
-def register_model(spec: ModelSpec) -> ModelSpec:
-    """Add ``spec`` to the registry (names are unique)."""
-    if spec.name in _REGISTRY:
-        raise ValueError(f"model {spec.name!r} is already registered")
-    _REGISTRY[spec.name] = spec
-    return spec
+def list_families() -> list[ModelFamily]:
+    """Every registered family, in registration order."""
+    _load()
+    return list(_FAMILIES.values())
+
+
+def get_family(name: str) -> ModelFamily:
+    """The family called ``name``; an unknown name lists the valid ones."""
+    _load()
+    try:
+        return _FAMILIES[name]
+    except KeyError:
+        raise UnknownModelError(f"unknown model family {name!r}; known: {', '.join(_FAMILIES)}") from None
+
+
+def family_of(model: str) -> ModelFamily:
+    """The family of the model called ``model``."""
+    return get_family(get_model_spec(model).family)
+
+
+def convertible_models() -> list[str]:
+    """The models ``edgemef convert`` exports, one per convertible family."""
+    return [f.convertible for f in list_families() if f.convertible]
 
 
 def list_models(pattern: str = "*") -> list[ModelSpec]:
     """Registered models whose name matches the shell-style ``pattern``, sorted by name."""
-    return [spec for name, spec in sorted(_REGISTRY.items()) if fnmatch.fnmatch(name, pattern)]
+    _load()
+    return [spec for name, spec in sorted(_MODELS.items()) if fnmatch.fnmatch(name, pattern)]
 
 
 def get_model_spec(name: str) -> ModelSpec:
     """The registry entry called ``name``; an unknown name lists the valid ones."""
+    _load()
     try:
-        return _REGISTRY[name]
+        return _MODELS[name]
     except KeyError:
-        valid = ", ".join(sorted(_REGISTRY))
+        valid = ", ".join(sorted(_MODELS))
         raise UnknownModelError(f"unknown model {name!r}; choose one of: {valid}") from None
+
+
+def default_models() -> list[ModelSpec]:
+    """The models ``edgemef fuse`` uses without ``--model``, in order of preference."""
+    ranked = [spec for spec in list_models() if spec.default_rank is not None]
+    return sorted(ranked, key=lambda spec: spec.default_rank or 0)
 
 
 def torch_available() -> bool:
@@ -101,40 +122,3 @@ def create_model(name: str, **options: object) -> FusionModel:
     if spec.needs_torch and not torch_available():
         raise UnknownModelError(f"model {name!r} needs PyTorch: pip install 'edgemef[author]'")
     return spec.load_factory()(**options)
-
-
-register_model(
-    ModelSpec(
-        name="mertens",
-        family="classical",
-        summary="Mertens-Kautz-Van Reeth exposure fusion (OpenCV createMergeMertens), the classical baseline",
-        target="edgemef.models.mertens:MertensFusion",
-    )
-)
-register_model(
-    ModelSpec(
-        name="lut-student",
-        family="lut-distill",
-        summary="LUT-distill student: IW fusion weights + an implicit-network 3D LUT of any size (--grid)",
-        target="edgemef.models.lut_distill.fusion:lut_student",
-        needs_torch=True,
-    )
-)
-register_model(
-    ModelSpec(
-        name="lut-teacher",
-        family="lut-distill",
-        summary="LUT-distill teacher: basis LUTs refined by an implicit network, mixed by a U-Net",
-        target="edgemef.models.lut_distill.fusion:lut_teacher",
-        needs_torch=True,
-    )
-)
-register_model(
-    ModelSpec(
-        name="ipl",
-        family="ipl",
-        summary="IPL: UHD fusion tile by tile (DAEM + DRTM blocks), any size in bounded memory, int8 cache",
-        target="edgemef.models.ipl.fusion:ipl",
-        needs_torch=True,
-    )
-)

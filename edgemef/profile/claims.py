@@ -6,45 +6,14 @@ a device figure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from edgemef.models.family import Claim
 
 
-@dataclass(frozen=True)
-class Claim:
-    source: str
-    claim: str
-    claimed_ms: float
-    device_kind: str
-    model_family: str
-    resolution: str
+def all_claims() -> tuple[Claim, ...]:
+    """Every registered family's claims (from its info file)."""
+    from edgemef.models.registry import list_families
 
-
-CLAIMS = (
-    Claim(
-        "LUT-distill, 'Deployment of mobile devices'",
-        "fuses a bracket in 102 ms on an Android emulator",
-        102.0,
-        "android-emulator",
-        "lut-distill",
-        "not stated",
-    ),
-    Claim(
-        "LUT-distill, 'Deployment of mobile devices'",
-        "fuses a bracket in 89 ms on a Raspberry Pi",
-        89.0,
-        "raspberry-pi",
-        "lut-distill",
-        "not stated",
-    ),
-    Claim(
-        "IPL (UHD fusion)",
-        "0.0441 s per 4K image on a GPU",
-        44.1,
-        "gpu",
-        "ipl",
-        "3840x2160",
-    ),
-)
+    return tuple(claim for family in list_families() for claim in family.claims)
 
 
 KIND_NAMES = {
@@ -63,10 +32,8 @@ def judge(
     """One verdict per claim: met / missed on the same kind of machine, else why it cannot be judged."""
     verdicts = []
     for claim in claims:
-        if claim.model_family != family:
-            verdict = (
-                f"not judged: this report profiles a {family} model, the claim is about {claim.model_family}"
-            )
+        if claim.family != family:
+            verdict = f"not judged: this report profiles a {family} model, the claim is about {claim.family}"
             measured: float | None = None
         elif claim.device_kind != machine_kind:
             verdict = (

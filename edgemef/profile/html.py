@@ -108,8 +108,7 @@ def render(report: dict) -> str:
         totals = [("end to end, capture excluded", e2e), ("with capture", with_capture)]
         headline += f" with the capture excluded ({with_capture['median_ms']:.1f} ms with it)"
     producer = f" Measured by <code>{escape(report['producer'])}</code>." if report.get("producer") else ""
-    shape = f"tiles {art['tile']}" if art.get("tile") else f"grid {art['grid_size']}"
-    title = f"{art['model']} · {art['backend']} {art['precision']} · {shape} · {width}x{height}"
+    title = f"{art['model']} · {art['backend']} {art['precision']} · {art['settings']} · {width}x{height}"
     stage_rows = "".join(
         f"<tr><td>{escape(name)}</td>"
         + "".join(f"<td class='num'>{s[key]:.2f}</td>" for key in ("median_ms", "p90_ms", "min_ms", "max_ms"))
@@ -175,7 +174,7 @@ def render(report: dict) -> str:
 <h2>Stages (ms)</h2><table><tr><th>stage</th><th>median</th><th>p90</th><th>min</th><th>max</th></tr>{
         stage_rows
     }</table>
-<h2>Per operator (one {"tile" if art.get("tile") else "predictor"} call)</h2>{op_html}
+<h2>Per operator (one network call)</h2>{op_html}
 <div class="grid"><div><h2>Latency against resolution</h2>{
         _line(sweep)
     }</div><div><h2>Artifact and memory</h2>

@@ -17,13 +17,11 @@ import numpy as np
 
 from edgemef.bench import machine_description, synthetic_bracket
 from edgemef.io import read_bracket, write_image
-from edgemef.lut import warm_up
-from edgemef.profile.claims import CLAIMS, judge
+from edgemef.profile.claims import all_claims, judge
 from edgemef.profile.operators import operator_profile
 from edgemef.profile.schema import SCHEMA_VERSION
-from edgemef.runtime import ArtifactFusion, open_artifact
+from edgemef.runtime import ArtifactRuntime, open_artifact
 from edgemef.runtime.backends import available_threads
-from edgemef.runtime.ipl import IplArtifactFusion
 
 
 def summarize(times_ms: Sequence[float]) -> dict[str, object]:
@@ -39,22 +37,20 @@ def summarize(times_ms: Sequence[float]) -> dict[str, object]:
     }
 
 
-def artifact_summary(fusion: ArtifactFusion | IplArtifactFusion) -> dict[str, object]:
+def artifact_summary(fusion: ArtifactRuntime) -> dict[str, object]:
     """The report's ``artifact`` block: what was profiled, from its contract."""
     contract = fusion.contract
-    tiling = contract.postprocessing.get("tiling") or {}
+    first_graph = next(iter(contract.checks.values()), {})  # checks are per graph, the artifact's first
     return {
         "file": str(fusion.artifact),
         "model": contract.model,
+        "family": contract.family,
         "backend": contract.backend,
         "precision": contract.precision,
-        "grid_size": contract.grid_size,
-        "tile": tiling.get("tile"),
+        "settings": fusion.settings,
         "n_exposures": contract.n_exposures,
         "size_bytes": contract.size_bytes,
-        # LUT contracts report one graph's delegation; IPL's, the full and the replay graph's
-        "delegation": contract.checks.get("delegation")
-        or (contract.checks.get("full") or {}).get("delegation"),
+        "delegation": first_graph.get("delegation") if isinstance(first_graph, dict) else None,
         "parity_min_psnr_db": contract.parity.get("min_psnr_db"),
     }
 
@@ -73,7 +69,7 @@ def _set_threads(threads: int) -> None:
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def run_stages(fusion: ArtifactFusion | IplArtifactFusion, folder: Path, runs: int) -> dict[str, list[float]]:
+def run_stages(fusion: ArtifactRuntime, folder: Path, runs: int) -> dict[str, list[float]]:
     """Decode the JPEG bracket in ``folder``, fuse it (the fusion's own stages), JPEG encode; per run."""
     out = folder / "fused.jpg"
     times: dict[str, list[float]] = {}
@@ -104,15 +100,15 @@ def profile(
 ) -> dict[str, object]:
     """Profile an artifact (see :mod:`edgemef.profile.schema` for the result).
 
-    An IPL artifact runs with its cache off: every run fuses the same bracket, so a cache would measure
-    reuse, not fusion (``benchmarks/ipl_stream.py`` measures the cache on a stream).
+    The runtime runs with its family's ``runtime_options`` (a tiled model's cache off: every run fuses the
+    same bracket, so a cache would measure reuse, not fusion).
     """
     say = progress or (lambda message: None)
     threads = threads or available_threads()
     _set_threads(threads)
     fusion = open_artifact(artifact, threads=threads)
     contract = fusion.contract
-    warm_up()
+    fusion.warm_up()
     width, height = resolution
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -174,5 +170,5 @@ def profile(
         },
         "operators": operators,
         "sweep": sweep_rows,
-        "claims": judge(CLAIMS, contract.family, machine_kind, float(e2e["median_ms"])),  # type: ignore[arg-type]
+        "claims": judge(all_claims(), contract.family, machine_kind, float(e2e["median_ms"])),  # type: ignore[arg-type]
     }

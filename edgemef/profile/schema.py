@@ -1,4 +1,4 @@
-"""The profile report's JSON schema (version 1): what ``edgemef profile`` writes and the HTML renders.
+"""The profile report's JSON schema (version 2): what ``edgemef profile`` writes and the HTML renders.
 
 Figures measured elsewhere (the Android demo's benchmark mode, the Raspberry Pi runner) are rendered by the
 same code if they write this shape. ``machine.kind`` says where the figures come from: ``"desktop"`` (a PC or
@@ -6,11 +6,10 @@ server, e.g. this project's CI machine), ``"raspberry-pi"``, ``"android-device"`
 ``"ios-device"``; paper claims are only judged against figures of the same kind of machine.
 
 All times are milliseconds. ``stages`` and ``end_to_end`` hold every run (``runs_ms``) and their summary.
-Every report has the ``decode`` and ``encode`` stages; between them come the model family's own:
-:data:`STAGES` for LUT-distill (thumbnails, predictor, full-resolution apply), :data:`IPL_STAGES` for IPL
-(``network``: the tile graphs; ``cache``: cache lookups; ``tiling``: cutting, padding and blending tiles).
+Every report has the ``decode`` and ``encode`` stages; between them come the model family's own
+(its declaration's ``profile_stages``: :func:`report_stages`).
 Device runners may add stages of their own (the Pi runner's ``capture``, ``align``).
-``artifact.tile`` is the tile side of a tiled model (IPL), ``artifact.grid_size`` the LUT side (0: none).
+``artifact.settings`` says what the family bakes into the artifact ("grid 33", "tiles 256").
 ``operators`` is the runtime's own per-operator profile (ExecuTorch ETDump, onnxruntime's profiler) or
 ``{"available": false, "why": ...}``; ``total_ms`` is the sum of the top-level events of one inference
 (what the per-operator figures add up to), ``inference_ms`` the runtime's own time of that inference.
@@ -18,7 +17,7 @@ Device runners may add stages of their own (the Pi runner's ``capture``, ``align
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SUMMARY = {
     "type": "object",
@@ -32,10 +31,13 @@ _SUMMARY = {
     },
 }
 
-#: A LUT-distill artifact's stages, in order.
-STAGES = ("decode", "thumbnails", "predictor", "apply", "encode")
-#: An IPL artifact's stages, in order.
-IPL_STAGES = ("decode", "network", "cache", "tiling", "encode")
+
+def report_stages(family: str) -> tuple[str, ...]:
+    """A report's stages for an artifact of ``family``, in order."""
+    from edgemef.models.registry import get_family
+
+    return ("decode", *get_family(family).profile_stages, "encode")
+
 
 REPORT_SCHEMA: dict = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -59,14 +61,23 @@ REPORT_SCHEMA: dict = {
         "created": {"type": "string"},
         "artifact": {
             "type": "object",
-            "required": ["file", "model", "backend", "precision", "grid_size", "n_exposures", "size_bytes"],
+            "required": [
+                "file",
+                "model",
+                "family",
+                "backend",
+                "precision",
+                "settings",
+                "n_exposures",
+                "size_bytes",
+            ],
             "properties": {
                 "file": {"type": "string"},
                 "model": {"type": "string"},
                 "backend": {"type": "string"},
                 "precision": {"type": "string"},
-                "grid_size": {"type": "integer"},
-                "tile": {"type": ["integer", "null"]},
+                "family": {"type": "string"},
+                "settings": {"type": "string"},
                 "n_exposures": {"type": "integer"},
                 "size_bytes": {"type": "integer", "minimum": 1},
                 "delegation": {"type": ["object", "null"]},

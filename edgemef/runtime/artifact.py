@@ -1,101 +1,73 @@
-"""Fuse brackets with an exported model: contract -> backend -> (weights, LUT) -> full-resolution applier."""
+"""Open any family's exported artifact: the contract names the family, the family names its runtime.
+
+Every family's runtime class follows :class:`ArtifactRuntime`, so ``edgemef fuse --artifact``, ``edgemef
+profile``, ``edgemef bench`` and the Pi runner take any family's artifact without knowing the family.
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
-from edgemef.errors import ArtifactError, BracketError
-from edgemef.io import check_bracket_array
-from edgemef.lut import fuse_and_apply
-from edgemef.runtime.backends import Backend, open_backend
+from edgemef.errors import ArtifactError, UnknownModelError
 from edgemef.runtime.contract import Contract, read_contract
-from edgemef.runtime.preprocess import network_input
-
-if TYPE_CHECKING:
-    from edgemef.runtime.ipl import IplArtifactFusion
 
 
-class ArtifactFusion:
-    """An exported LUT-distill network (``.pte``, ``.tflite``, ``.onnx``) behind the fusion-model interface.
+class ArtifactRuntime(Protocol):
+    """What a family's artifact runtime provides.
 
-    Loading verifies the contract (format version, file name, sha256) and opens the backend it names; the
-    full-resolution weighted sum and LUT lookup run in :func:`edgemef.lut.fuse_and_apply`. ``threads``: CPU
-    threads of the backend (default: all this process may use).
-
-    Example:
-        >>> fusion = ArtifactFusion("dist/onnx/lut-student-fp32-g33.onnx")   # doctest: +SKIP
-        >>> fused = fusion.fuse(frames)                                        # doctest: +SKIP
+    Constructed as ``Class(artifact, threads=None, **options)``; loading verifies the contract and opens the
+    runtime it names, so a bad artifact fails before any frame is read.
     """
 
-    def __init__(self, artifact: str | Path, threads: int | None = None) -> None:
-        self.artifact = Path(artifact)
-        self.contract: Contract = read_contract(self.artifact)
-        if self.contract.family != "lut-distill":
-            raise ArtifactError(
-                f"{self.artifact}: a {self.contract.family} model; this runtime fuses lut-distill"
-            )
-        self.backend: Backend = open_backend(self.artifact, self.contract, threads)
-        self.name = f"{self.contract.model} ({self.contract.backend} {self.contract.precision})"
-        self.last_predict_ms = float("nan")
+    artifact: Path
+    contract: Contract
+    name: str
+    #: milliseconds the network took in the last fusion (NaN before the first)
+    last_predict_ms: float
+    #: the family-specific settings baked into the artifact, in words ("grid 33", "tiles 256")
+    settings: str
 
     @property
-    def n_exposures(self) -> int:
-        return self.contract.n_exposures
+    def n_exposures(self) -> int: ...
 
-    def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
-        weights, lut, _ = self._predict_timed(frames)
-        return weights, lut
-
-    def _predict_timed(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        check_bracket_array(frames)
-        if len(frames) != self.n_exposures:
-            raise BracketError(
-                f"{self.artifact.name} fuses brackets of {self.n_exposures} exposures, got {len(frames)}"
-            )
-        size = int(self.contract.preprocessing["thumbnail_size"])
-        start = time.perf_counter()
-        thumbnails = network_input(frames, size)
-        resized = time.perf_counter()
-        outputs = self.backend.run(thumbnails)
-        done = time.perf_counter()
-        self.last_predict_ms = (done - resized) * 1000.0
-        weights = np.asarray(outputs["weights"], dtype=np.float32).reshape(self.n_exposures)
-        grid = self.contract.grid_size
-        lut = np.ascontiguousarray(np.asarray(outputs["lut"], dtype=np.float32).reshape(grid, grid, grid, 3))
-        timings = {"thumbnails": (resized - start) * 1000.0, "predictor": self.last_predict_ms}
-        return weights, lut, timings
+    def warm_up(self) -> None:
+        """Load what the first fusion would load (e.g. a compiled kernel), so timings exclude it."""
+        ...
 
     def fuse(self, frames: np.ndarray) -> np.ndarray:
-        """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""
-        return self.fuse_timed(frames)[0]
-
-    def network_example(self, frames: np.ndarray) -> np.ndarray:
-        """The predictor's input for these frames (what an operator profile feeds the runtime)."""
-        return network_input(frames, int(self.contract.preprocessing["thumbnail_size"]))
+        """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one image of the contract's
+        ``output_kind``."""
+        ...
 
     def fuse_timed(self, frames: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
-        """:meth:`fuse`, and the milliseconds of its stages: ``thumbnails``, ``predictor``, ``apply``."""
-        weights, lut, timings = self._predict_timed(frames)
-        start = time.perf_counter()
-        fused = fuse_and_apply(frames, weights, lut)
-        timings["apply"] = (time.perf_counter() - start) * 1000.0
-        return fused, timings
+        """:meth:`fuse` and the milliseconds of its stages (the family's ``profile_stages``)."""
+        ...
+
+    def network_example(self, frames: np.ndarray) -> np.ndarray:
+        """The model file's input for one call on these frames (what an operator profile feeds it)."""
+        ...
 
 
-def open_artifact(artifact: str | Path, threads: int | None = None) -> ArtifactFusion | IplArtifactFusion:
-    """The fusion model of an exported artifact, by its contract's family (lut-distill or ipl).
+def open_artifact(artifact: str | Path, threads: int | None = None, **options: Any) -> ArtifactRuntime:
+    """The fusion runtime of an exported artifact, chosen by its contract's family.
+
+    ``options`` go to the family's runtime (e.g. IPL's ``cache``); without them the family's
+    ``runtime_options`` apply.
 
     Raises:
-        ArtifactError: a missing or bad contract, or a family this runtime does not fuse.
+        ArtifactError: a missing or bad contract, or a family this edgemef does not know.
     """
-    from edgemef.runtime.ipl import IplArtifactFusion
+    from edgemef.models.registry import get_family
 
-    family = read_contract(Path(artifact)).family
-    if family == "ipl":
-        return IplArtifactFusion(artifact, threads, cache="off")
-    return ArtifactFusion(artifact, threads)
+    contract = read_contract(Path(artifact))
+    try:
+        family = get_family(contract.family)
+    except UnknownModelError as exc:
+        raise ArtifactError(f"{artifact}: {exc}") from None
+    if family.runtime is None:
+        raise ArtifactError(f"{artifact}: the {family.name} family has no artifact runtime")
+    runtime = family.load_runtime()
+    return runtime(artifact, threads, **{**family.runtime_options, **options})

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from edgemef.data import Scene, load_scene, random_camera_config, synthesize_camera_bracket
+from edgemef.data import Scene, find_scenes, load_scene, random_camera_config, synthesize_camera_bracket
 from edgemef.data.synthesis import synthesize_gamma_bracket
 from edgemef.errors import DatasetError
 from edgemef.runtime.preprocess import resize_thumbnails
@@ -210,3 +211,18 @@ class SceneTask:
 
     def dataset(self, length: int, seed: int) -> BracketSamples:
         return BracketSamples(self.train_scenes, self.sample_config, length, seed)
+
+
+def split_scenes(data: Path, holdout: Sequence[str]) -> tuple[list[Scene], list[Scene]]:
+    """(training, held-out) scenes of a SICE-layout dataset; every held-out name must exist."""
+    scenes = find_scenes(data, "sice")
+    names = {scene.name for scene in scenes}
+    missing = [name for name in holdout if name not in names]
+    if missing:
+        raise DatasetError(
+            f"held-out scene(s) {', '.join(missing)} not in {data} (has {', '.join(sorted(names))})"
+        )
+    train = [s for s in scenes if s.name not in holdout]
+    if not train:
+        raise DatasetError(f"{data}: no scenes left for training after holding out {', '.join(holdout)}")
+    return train, [s for s in scenes if s.name in holdout]

@@ -1,7 +1,7 @@
 """IPL behind the registry's :class:`~edgemef.models.registry.FusionModel` interface (PyTorch).
 
 The network runs tile by tile through the same torch-free tiler and attention cache as the exported graphs
-(:class:`edgemef.runtime.ipl.IplTiler`), so any size (4K, 8K) fuses with memory bounded by the tiles.
+(:class:`edgemef.models.ipl.runtime.IplTiler`), so any size (4K, 8K) fuses with memory bounded by the tiles.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ import torch
 from edgemef.errors import BracketError
 from edgemef.models.ipl.graphs import pack_attention, unpack_attention
 from edgemef.models.ipl.network import IPL
+from edgemef.models.ipl.runtime import IplTiler, TilingSettings
 from edgemef.models.ipl.weights import load_ipl
-from edgemef.runtime.ipl import IplTiler, TilingSettings
 from edgemef.weights import shipped_exposure_counts, shipped_weights
 
 
 class TorchTileNetwork:
-    """:class:`edgemef.runtime.ipl.TileNetwork` in PyTorch (``dtype``: the model's parameters' and compute's;
-    float16 stands in for CoreML's fp16 programs in the iOS parity gate). Inputs and outputs are float32."""
+    """:class:`edgemef.models.ipl.runtime.TileNetwork` in PyTorch (``dtype``: the model's parameters' and
+    compute's). Inputs and outputs are float32."""
 
     def __init__(self, model: IPL, dtype: torch.dtype = torch.float32) -> None:
         self.model = model.eval()
@@ -47,7 +47,8 @@ class IplFusion:
 
     Args:
         weights: a ``.safetensors`` file from ``edgemef train ipl``; default: the shipped weights.
-        cache: what a cache hit reuses ("output", "attention" or "off"; see :mod:`edgemef.runtime.ipl`).
+        cache: what a cache hit reuses ("output", "attention" or "off"; see
+            :mod:`edgemef.models.ipl.runtime`).
             Default "off": one bracket at a time gains nothing from a cache.
         tile: tile side (default 256, the training crops).
     """

@@ -1,8 +1,8 @@
 """IPL's two exported tile graphs: the full pass (image + attention weights) and the cache-hit replay.
 
-The runtime (:mod:`edgemef.runtime.ipl`) fuses a bracket tile by tile. On a cache miss it runs the *full*
-graph, which returns the fused tile and every FIB's attention weights packed in one tensor; on a hit it runs
-the *replay* graph, which takes the cached (int8-decoded) weights instead of computing the LFEs.
+The runtime (:mod:`edgemef.models.ipl.runtime`) fuses a bracket tile by tile. On a cache miss it runs the
+*full* graph, which returns the fused tile and every FIB's attention weights packed in one tensor; on a hit
+it runs the *replay* graph, which takes the cached (int8-decoded) weights instead of computing the LFEs.
 
 Packed attention layout: ``1 x blocks x C x (1 + nH + nW)``; for block ``b``, column 0 holds the channel
 chunks' weights ``A_c``, columns ``1..nH`` the row bands' ``A_h`` and the last ``nW`` the column bands'

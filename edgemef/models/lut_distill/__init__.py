@@ -17,66 +17,50 @@ Public API::
     count_parameters(module)
 """
 
-from edgemef.models.lut_distill.config import IWConfig, StudentConfig, StudentLossConfig, TeacherConfig
-from edgemef.models.lut_distill.iw import ImageWeighting, area_resize, thumbnails
-from edgemef.models.lut_distill.losses import (
-    GridTokeniser,
-    ImagePatchTokeniser,
-    LongRangeLoss,
-    StudentLoss,
-    correlation_matrix,
-    student_loss,
-    teacher_loss,
-)
-from edgemef.models.lut_distill.student import (
-    ExportableStudent,
-    ImplicitLut,
-    LatentEncoder,
-    LutFusion,
-    Student,
-    count_parameters,
-)
-from edgemef.models.lut_distill.teacher import BasisLut, Teacher, UNet, WeightsPredictor
-from edgemef.models.lut_distill.trilinear import (
-    apply_lut,
-    fuse_and_apply,
-    fuse_frames,
-    identity_lut,
-    interpolation_matrix,
-    resample_lattice,
-    trilinear_sample,
-)
+from __future__ import annotations
 
-__all__ = [
-    "BasisLut",
-    "ExportableStudent",
-    "GridTokeniser",
-    "IWConfig",
-    "ImagePatchTokeniser",
-    "ImageWeighting",
-    "ImplicitLut",
-    "LatentEncoder",
-    "LongRangeLoss",
-    "LutFusion",
-    "Student",
-    "StudentConfig",
-    "StudentLoss",
-    "StudentLossConfig",
-    "Teacher",
-    "TeacherConfig",
-    "UNet",
-    "WeightsPredictor",
-    "apply_lut",
-    "area_resize",
-    "correlation_matrix",
-    "count_parameters",
-    "fuse_and_apply",
-    "fuse_frames",
-    "identity_lut",
-    "interpolation_matrix",
-    "resample_lattice",
-    "student_loss",
-    "teacher_loss",
-    "thumbnails",
-    "trilinear_sample",
-]
+import importlib
+from typing import Any
+
+#: public name -> the module defining it (imported on first use, so importing this package needs no torch)
+_EXPORTS = {
+    "BasisLut": "edgemef.models.lut_distill.teacher",
+    "ExportableStudent": "edgemef.models.lut_distill.student",
+    "GridTokeniser": "edgemef.models.lut_distill.losses",
+    "IWConfig": "edgemef.models.lut_distill.config",
+    "ImagePatchTokeniser": "edgemef.models.lut_distill.losses",
+    "ImageWeighting": "edgemef.models.lut_distill.iw",
+    "ImplicitLut": "edgemef.models.lut_distill.student",
+    "LatentEncoder": "edgemef.models.lut_distill.student",
+    "LongRangeLoss": "edgemef.models.lut_distill.losses",
+    "LutFusion": "edgemef.models.lut_distill.student",
+    "Student": "edgemef.models.lut_distill.student",
+    "StudentConfig": "edgemef.models.lut_distill.config",
+    "StudentLoss": "edgemef.models.lut_distill.losses",
+    "StudentLossConfig": "edgemef.models.lut_distill.config",
+    "Teacher": "edgemef.models.lut_distill.teacher",
+    "TeacherConfig": "edgemef.models.lut_distill.config",
+    "UNet": "edgemef.models.lut_distill.teacher",
+    "WeightsPredictor": "edgemef.models.lut_distill.teacher",
+    "apply_lut": "edgemef.models.lut_distill.trilinear",
+    "area_resize": "edgemef.models.lut_distill.iw",
+    "correlation_matrix": "edgemef.models.lut_distill.losses",
+    "count_parameters": "edgemef.models.lut_distill.student",
+    "fuse_and_apply": "edgemef.models.lut_distill.trilinear",
+    "fuse_frames": "edgemef.models.lut_distill.trilinear",
+    "identity_lut": "edgemef.models.lut_distill.trilinear",
+    "interpolation_matrix": "edgemef.models.lut_distill.trilinear",
+    "resample_lattice": "edgemef.models.lut_distill.trilinear",
+    "student_loss": "edgemef.models.lut_distill.losses",
+    "teacher_loss": "edgemef.models.lut_distill.losses",
+    "thumbnails": "edgemef.models.lut_distill.iw",
+    "trilinear_sample": "edgemef.models.lut_distill.trilinear",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

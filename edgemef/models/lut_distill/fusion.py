@@ -13,7 +13,7 @@ import torch
 
 from edgemef.errors import BracketError
 from edgemef.io import check_bracket_array
-from edgemef.lut import fuse_and_apply
+from edgemef.lut import fuse_and_apply, warm_up
 from edgemef.models.lut_distill.weights import load_weights
 from edgemef.runtime.preprocess import network_input
 from edgemef.weights import shipped_exposure_counts, shipped_weights
@@ -50,6 +50,10 @@ class LutDistillFusion:
                 )
             self._models[n_exposures] = model
         return self._models[n_exposures]
+
+    def warm_up(self) -> None:
+        """Load the fast applier's kernel (compiled on first use ever)."""
+        warm_up()
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""

@@ -43,7 +43,7 @@ from edgemef.errors import ArtifactError, BracketError
 from edgemef.io import check_bracket_array
 from edgemef.runtime.attention_cache import AttentionCache
 from edgemef.runtime.backends import Backend, open_backend
-from edgemef.runtime.contract import Contract, TensorSpec, artifact_sha256, read_contract
+from edgemef.runtime.contract import Contract, read_contract
 from edgemef.runtime.tiling import run_tiled
 
 CACHE_MODES = ("output", "attention", "off")
@@ -212,24 +212,36 @@ class BackendTileNetwork:
         )
 
 
-def replay_contract(contract: Contract, folder: Path) -> tuple[Path, Contract] | None:
-    """The replay graph's file and a contract view of it (its inputs and outputs), verified by sha256."""
-    replay = contract.postprocessing.get("replay")
-    if not replay:
-        return None
-    path = folder / str(replay["artifact"])
-    if not path.exists():
-        raise ArtifactError(f"{path}: the replay graph named by the contract is missing")
-    if artifact_sha256(path) != replay["sha256"]:
-        raise ArtifactError(f"{path}: sha256 differs from the contract's; re-run 'edgemef convert'")
-    view = dataclasses.replace(
-        contract,
-        artifact=path.name,
-        sha256=str(replay["sha256"]),
-        inputs=tuple(TensorSpec.from_dict(d) for d in replay["inputs"]),
-        outputs=tuple(TensorSpec.from_dict(d) for d in replay["outputs"]),
-    )
-    return path, view
+def check_ipl_contract(contract: Contract, artifact: Path) -> TilingSettings:
+    """The tiling of an IPL contract, after checking its tensors are what the tiler feeds and reads.
+
+    Raises:
+        ArtifactError: naming what is wrong (an edited or foreign contract).
+    """
+    n, problems = contract.n_exposures, []
+    tiling = contract.postprocessing.get("tiling")
+    try:
+        settings = TilingSettings(**tiling)  # type: ignore[arg-type]
+        if min(settings.tile, settings.scale) < 1 or settings.overlap < 0 or settings.halo < 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ArtifactError(
+            f"{artifact}: its contract's postprocessing.tiling is not an IPL tiling ({tiling!r})"
+        ) from None
+    t = settings.tile
+    names = ([s.name for s in contract.inputs], [s.name for s in contract.outputs])
+    if names != (["frames"], ["image", "attention"]):
+        problems.append(f"tensors {names[0]} -> {names[1]}, expected ['frames'] -> ['image', 'attention']")
+    else:
+        if contract.inputs[0].shape != (1, 3 * n, t, t):
+            problems.append(f"frames shape {contract.inputs[0].shape}, expected (1, {3 * n}, {t}, {t})")
+        if contract.output("image").shape != (1, 3, t, t):
+            problems.append(f"image shape {contract.output('image').shape}, expected (1, 3, {t}, {t})")
+    if problems:
+        raise ArtifactError(
+            f"{artifact}: its contract does not describe IPL tile graphs: {'; '.join(problems)}"
+        )
+    return settings
 
 
 class IplArtifactFusion:
@@ -252,27 +264,28 @@ class IplArtifactFusion:
         self.contract: Contract = read_contract(self.artifact)
         if self.contract.family != "ipl":
             raise ArtifactError(f"{self.artifact}: a {self.contract.family} model, not IPL")
+        settings = check_ipl_contract(self.contract, self.artifact)
         full = open_backend(self.artifact, self.contract, threads)
         replay_backend = None
         if cache == "attention":  # only the attention cache replays; the other modes never load that graph
-            replay = replay_contract(self.contract, self.artifact.parent)
-            if replay is None:
+            if "replay" not in self.contract.graphs:
                 raise ArtifactError(
                     f"{self.artifact}: the contract names no replay graph; use cache 'output'"
                 )
-            replay_backend = open_backend(replay[0], replay[1], threads)
+            replay_backend = open_backend(*self.contract.graph("replay", self.artifact.parent), threads)
         post = self.contract.postprocessing
         defaults = post.get("cache", {})
         self.tiler = IplTiler(
             BackendTileNetwork(full, replay_backend),
             self.contract.n_exposures,
-            TilingSettings(**post["tiling"]),
+            settings,
             mode=cache,
             threshold=float(defaults.get("threshold", DEFAULT_THRESHOLD) if threshold is None else threshold),
             budget_bytes=int(
                 defaults.get("budget_bytes", DEFAULT_BUDGET_BYTES) if budget_bytes is None else budget_bytes
             ),
         )
+        self.settings = f"tiles {settings.tile}"
         self.name = (
             f"{self.contract.model} ({self.contract.backend} {self.contract.precision}, cache {cache})"
         )
@@ -281,6 +294,9 @@ class IplArtifactFusion:
     @property
     def n_exposures(self) -> int:
         return self.contract.n_exposures
+
+    def warm_up(self) -> None:
+        """Nothing to load before the first fusion (the runtime loaded the graphs)."""
 
     def fuse(self, frames: np.ndarray) -> np.ndarray:
         """Fuse uint8 sRGB frames (N x H x W x 3, darkest first) into one uint8 sRGB image."""

@@ -25,7 +25,7 @@ from edgemef.errors import DatasetError
 from edgemef.metrics import psnr
 from edgemef.models.ipl.network import IPL, IPLConfig
 from edgemef.models.ipl.weights import load_ipl, save_ipl
-from edgemef.train.data import LoadedScene, SampleConfig, SceneTask, to_tensor
+from edgemef.train.data import LoadedScene, SampleConfig, SceneTask, split_scenes, to_tensor
 
 #: IPL's learning rate in the paper (L157).
 IPL_LEARNING_RATE = 2e-4
@@ -119,3 +119,16 @@ class IPLTask(SceneTask):
     def export(self, module: nn.Module, out_dir: Path, summary: dict[str, Any]) -> None:
         extra = {"edgemef.training": json.dumps({**summary, **self.data_description})}
         save_ipl(out_dir / "model.safetensors", self.model_of(module), extra)
+
+
+def make_task(
+    name: str,
+    *,
+    data: Path,
+    holdout: Sequence[str],
+    n_exposures: int,
+    init: Path | None = None,
+    **unused: object,
+) -> IPLTask:
+    """``edgemef train ipl`` on the dataset at ``data`` (the other families' options do not apply)."""
+    return IPLTask(*split_scenes(data, holdout), n_exposures, init=init)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgemef.data import Scene, find_scenes, select_exposures
+from edgemef.data import Scene, select_exposures
 from edgemef.errors import DatasetError
 from edgemef.metrics import psnr, ssim
 from edgemef.models.lut_distill import (
@@ -32,6 +32,7 @@ from edgemef.train.data import (
     SampleConfig,
     SceneTask,
     make_thumbnails,
+    split_scenes,
     to_tensor,
 )
 
@@ -49,21 +50,6 @@ NATIVE_MAX_SIDE = 1536
 #: What ``--strong-augmentation`` changes in the samples: smaller crops (more varied histograms per scene),
 #: random colour-channel permutations and vertical flips. For a LUT predictor that has 9 scenes to learn from.
 STRONG_AUGMENTATION = {"crop_scale": (0.2, 1.0), "channel_permutation": 0.5, "vertical_flip": True}
-
-
-def split_scenes(data: Path, holdout: Sequence[str]) -> tuple[list[Scene], list[Scene]]:
-    """(training, held-out) scenes of a SICE-layout dataset; every held-out name must exist."""
-    scenes = find_scenes(data, "sice")
-    names = {scene.name for scene in scenes}
-    missing = [name for name in holdout if name not in names]
-    if missing:
-        raise DatasetError(
-            f"held-out scene(s) {', '.join(missing)} not in {data} (has {', '.join(sorted(names))})"
-        )
-    train = [s for s in scenes if s.name not in holdout]
-    if not train:
-        raise DatasetError(f"{data}: no scenes left for training after holding out {', '.join(holdout)}")
-    return train, [s for s in scenes if s.name in holdout]
 
 
 def _batch_thumbnails(batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -288,20 +274,17 @@ def make_task(
     student_grid: int = STUDENT_GRID,
     unpaired_weight: float = 0.0,
     ssim_weight: float = 0.0,
-    native_fraction: float = 0.0,
+    native_loss_fraction: float = 0.0,
     strong_augmentation: bool = False,
     init: Path | None = None,
+    **unused: object,
 ) -> _LutTask:
-    """The training task ``name`` ("lut-teacher", "lut-student" or "ipl") on the dataset at ``data``."""
-    if name == "ipl":
-        from edgemef.train.ipl_task import IPLTask
-
-        return IPLTask(*split_scenes(data, holdout), n_exposures, init=init)  # type: ignore[return-value]
+    """The training task ``name`` ("lut-teacher" or "lut-student") on the dataset at ``data``."""
     if name == "lut-student" and teacher is None:
         raise DatasetError("lut-student is distilled from a trained teacher: pass --teacher FILE")
     train, held_out = split_scenes(data, holdout)
     options: dict[str, Any] = {
-        "native_fraction": native_fraction,
+        "native_fraction": native_loss_fraction,
         "strong_augmentation": strong_augmentation,
         "init": init,
     }
@@ -311,4 +294,4 @@ def make_task(
         return StudentTask(
             train, held_out, n_exposures, teacher, student_grid, unpaired_weight, ssim_weight, **options
         )
-    raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student, ipl")
+    raise DatasetError(f"unknown training task {name!r}; choose one of: lut-teacher, lut-student")
