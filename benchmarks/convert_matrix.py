@@ -1,4 +1,5 @@
-"""Convert the shipped student for every target and precision; print the README's conversion table.
+"""Convert the shipped student for every target, runtime and precision; print docs/convert.md's conversion
+table.
 
     python benchmarks/convert_matrix.py [--grid 33] [--out dist/matrix]
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from converters import TARGETS, ConvertConfig, convert
+from converters import RUNTIMES, TARGETS, ConvertConfig, convert
 
 
 def main() -> None:
@@ -24,16 +25,22 @@ def main() -> None:
         "|---|---|---|---|---|---|",
     ]
     for target, spec in TARGETS.items():
-        for precision in spec.precisions:
-            result = convert(
-                ConvertConfig(target, precision=precision, options={"grid": args.grid}, out=args.out / target)
-            )
-            row = result.summary_row()
-            rows.append(
-                f"| {target} | `{result.artifact.name}` | {precision} | {row['size']} | "
-                f"{row['parity PSNR']} | {row['predictor latency']} |"
-            )
-            print(rows[-1], flush=True)
+        for runtime in spec.runtimes:
+            for precision in RUNTIMES[runtime].precisions:
+                config = ConvertConfig(
+                    target,
+                    runtime=runtime,
+                    precision=precision,
+                    options={"grid": args.grid},
+                    out=args.out / target / runtime,
+                )
+                result = convert(config)
+                row = result.summary_row()
+                rows.append(
+                    f"| {target} | `{result.artifact.name}` | {precision} | {row['size']} | "
+                    f"{row['parity PSNR']} | {row['latency']} |"
+                )
+                print(rows[-1], flush=True)
     print("\n".join(rows))
 
 

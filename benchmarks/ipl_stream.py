@@ -33,7 +33,8 @@ import numpy as np
 from edgemef.data import CameraBracketConfig, synthesize_camera_bracket
 from edgemef.io import read_image
 from edgemef.metrics import psnr
-from edgemef.models.ipl.runtime import CACHE_MODES, IplArtifactFusion
+from edgemef.models.ipl.runtime import IplArtifactFusion
+from edgemef.runtime.cached_tiler import CACHE_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_SCENE = ROOT.parent / "shared" / "data" / "uhd" / "scene1" / "gt.jpg"

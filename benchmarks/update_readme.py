@@ -1,9 +1,10 @@
-"""Regenerate the benchmark tables of docs/performance.md from fresh ``edgemef bench`` runs (nothing typed by hand).
+"""Regenerate the benchmark tables of docs/performance.md from fresh ``edgemef bench`` runs (nothing typed
+by hand).
 
     python benchmarks/update_readme.py [--runs 3] [--resolutions 1080p,4k,8k] [--artifacts FILE ...]
 
-Two blocks of docs/performance.md are replaced, each with its table, the machine it ran on and the command that
-reproduces it (Mertens is measured in the same run as every row):
+Two blocks of docs/performance.md are replaced, each with its table, the machine it ran on and the command
+that reproduces it (Mertens is measured in the same run as every row):
 
 - ``<!-- bench-grids:start -->`` ... ``<!-- bench-grids:end -->``: the shipped student in PyTorch at grid
   sizes 17, 33 and 64;

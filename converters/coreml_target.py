@@ -13,7 +13,7 @@ CoreML predictions need macOS, so the parity gate cannot run the artifact here. 
 graph is run in PyTorch with CoreML's numerics: fp16 weights and compute, and for int8 the weights
 fake-quantized exactly as coremltools does (``scale = max|w| / 127`` per output channel in fp16, ``q =
 clip(round(w / scale), -127, 127)``). For int8 the check also reads the quantized weights back out of the
-artifact and compares them with the emulation's (``checks.spec.int8_weights_vs_emulation``).
+artifact and compares them with the emulation's (``checks[GRAPH].spec.int8_weights_vs_emulation``).
 """
 
 from __future__ import annotations

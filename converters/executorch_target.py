@@ -7,9 +7,9 @@
   ``prepare_pt2e`` / ``convert_pt2e`` from torchao, calibrated on the graph's feeds.
 - ``to_edge_transform_and_lower(..., partitioner=[XnnpackPartitioner()])`` then ``to_executorch()``.
 
-The contract's ``checks.delegation`` reports how many operator nodes run inside XNNPACK and which are left
-on ExecuTorch's portable kernels (tuple unpacking and quantize/dequantize nodes that XNNPACK absorbs are not
-counted), so nothing is silently left behind.
+The contract's ``checks[GRAPH].delegation`` reports how many operator nodes run inside XNNPACK and which
+are left on ExecuTorch's portable kernels (tuple unpacking and quantize/dequantize nodes that XNNPACK absorbs
+are not counted), so nothing is silently left behind.
 """
 
 from __future__ import annotations

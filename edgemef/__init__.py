@@ -1,6 +1,6 @@
 """edgemef: multi-exposure image fusion from PyTorch to phones and a Raspberry Pi.
 
-Conventions used across the package (see README, "Architecture"):
+Conventions used across the package (see docs/architecture.md, "Conventions"):
 
 * Pixel data at every public boundary is ``uint8`` RGB, ``H x W x 3`` (numpy).
 * A bracket is ``N x H x W x 3`` uint8, ordered darkest to brightest; the order is decided

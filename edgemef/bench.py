@@ -20,6 +20,7 @@ import numpy as np
 from edgemef.data.synthesis import CameraBracketConfig, synthesize_camera_bracket
 from edgemef.models import create_model, get_model_spec
 from edgemef.models.registry import BASELINE
+from edgemef.sizes import RESOLUTIONS
 
 
 @runtime_checkable
@@ -27,9 +28,6 @@ class LutPredictor(Protocol):
     """A model whose network predicts fusion weights and a 3D LUT that the fast applier applies."""
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-
-RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160), "8k": (7680, 4320)}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from edgemef.errors import ArtifactError
-from edgemef.runtime.backends import check_outputs, first_line
 from edgemef.runtime.contract import Contract
+from edgemef.runtime.outputs import check_interface, check_outputs, first_line
 
 
 class ExecuTorchBackend:
@@ -44,6 +44,13 @@ class ExecuTorchBackend:
             self._method = program.load_method("forward")
         except Exception as exc:  # ExecuTorch raises RuntimeError for a corrupt program
             raise ArtifactError(f"{artifact}: ExecuTorch cannot load it ({first_line(exc)})") from None
+        meta = program.metadata("forward")
+        check_interface(
+            artifact,
+            contract,
+            {i: tuple(meta.input_tensor_meta(i).sizes()) for i in range(meta.num_inputs())},
+            {i: tuple(meta.output_tensor_meta(i).sizes()) for i in range(meta.num_outputs())},
+        )
         self._artifact, self._contract = artifact, contract
 
     def run(self, *inputs: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Capture (or replay) exposure brackets on a Raspberry Pi, fuse them without PyTorch, check the latency.
 
-The same as the ``edgemef-capture`` command; run ``python rpi/capture_and_fuse.py --help`` for the options
-and see the README's "Raspberry Pi" section for installation.
+The same as the ``edgemef-capture`` command: it takes any model family's ``.tflite`` or ``.onnx`` artifact
+from ``edgemef convert``. Run ``python rpi/capture_and_fuse.py --help`` for the options and see
+docs/raspberry-pi.md for installation, stages and the latency verdict.
 """
 
 import sys

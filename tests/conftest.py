@@ -77,18 +77,52 @@ def bracket_files(tmp_path: Path, scene: np.ndarray) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def converted(tmp_path_factory: pytest.TempPathFactory):
-    """``converted(target, precision, grid)``: an artifact made by ``edgemef convert``, once per session.
+def family_artifact(tmp_path_factory: pytest.TempPathFactory):
+    """``family_artifact(family, runtime, precision)``: a conversion of the family's convertible model with
+    its quick options (a smaller artifact of the same graph) for the first target that uses ``runtime``,
+    once per session; tests must not modify it (copy it first)."""
+    pytest.importorskip("torch")
+    from converters import TARGETS, ConvertConfig, convert
+    from edgemef.models.registry import get_family
 
-    Conversions take 10-60 s each, so modules that need the same artifact share it; tests must not modify
-    it (copy it first).
+    made: dict[tuple[str, str, str], object] = {}
+
+    def make(family: str, runtime: str, precision: str):
+        key = (family, runtime, precision)
+        if key not in made:
+            spec = get_family(family)
+            target = next(t.name for t in TARGETS.values() if runtime in t.runtimes)
+            config = ConvertConfig(
+                target=target,
+                runtime=runtime,
+                model=spec.convertible,
+                precision=precision,
+                options=spec.quick_options(),
+                out=tmp_path_factory.mktemp(f"{family}-{runtime}-{precision}"),
+            )
+            made[key] = convert(config)
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def converted(family_artifact, tmp_path_factory: pytest.TempPathFactory):
+    """``converted(target, precision, grid)``: a LUT-distill student artifact made by ``edgemef convert``
+    for the target's default runtime, once per session (at the quick grid, the same conversion as
+    ``family_artifact``'s). Conversions take 10-60 s each, so modules that need the same artifact share it;
+    tests must not modify it (copy it first).
     """
     pytest.importorskip("torch")
-    from converters import ConvertConfig, convert
+    from converters import TARGETS, ConvertConfig, convert
+    from edgemef.models.registry import get_family
 
+    quick = get_family("lut-distill").quick_options()["grid"]
     made: dict[tuple[str, str, int], Path] = {}
 
     def make(target: str, precision: str, grid: int) -> Path:
+        if grid == quick:
+            return family_artifact("lut-distill", TARGETS[target].runtimes[0], precision).artifact
         key = (target, precision, grid)
         if key not in made:
             out = tmp_path_factory.mktemp(f"{target}-{precision}-g{grid}")

@@ -17,7 +17,7 @@ from tests.conftest import shared_data
 
 pytest.importorskip("torch")
 
-from converters import RUNTIMES, TARGETS, ConvertConfig, convert, resolve_target
+from converters import RUNTIMES, ConvertConfig, convert, resolve_target
 from converters.calibration import load_stacks, pick_exposures
 from converters.capabilities import PARITY_GATE_DB, capability_table
 from edgemef.models.lut_distill.runtime import LutArtifactFusion
@@ -34,34 +34,10 @@ CASES = [
 ]
 
 
-def first_target(runtime: str) -> str:
-    """The first target that uses ``runtime``."""
-    return next(t.name for t in TARGETS.values() if runtime in t.runtimes)
-
-
-@pytest.fixture(scope="module")
-def converted(tmp_path_factory: pytest.TempPathFactory):
-    """Converts each (family, runtime, precision) once per test module, on demand, with the family's quick
-    options (a smaller artifact of the same graph)."""
-    cache: dict[tuple[str, str, str], object] = {}
-    root = tmp_path_factory.mktemp("dist")
-
-    def get(family: str, runtime: str, precision: str):
-        key = (family, runtime, precision)
-        if key not in cache:
-            spec = next(f for f in FAMILIES if f.name == family)
-            config = ConvertConfig(
-                target=first_target(runtime),
-                runtime=runtime,
-                model=spec.convertible,
-                precision=precision,
-                options=spec.quick_options(),
-                out=root / family / runtime,
-            )
-            cache[key] = convert(config)
-        return cache[key]
-
-    return get
+@pytest.fixture
+def converted(family_artifact):
+    """The session's conversions (see ``tests/conftest.py``), by (family, runtime, precision)."""
+    return family_artifact
 
 
 def test_resolve_target_defaults_and_choices() -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from edgemef.errors import ArtifactError, BracketError
-from edgemef.models.ipl.runtime import IplTiler, TilingSettings
+from edgemef.runtime.cached_tiler import CachedTiler, TilingSettings
 from tests.conftest import exposure_bracket, run_python_without_torch, textured_scene
 
 SETTINGS = TilingSettings(tile=64, overlap=16, halo=4, scale=2)
@@ -56,7 +56,7 @@ def tiles_of(height: int, width: int) -> int:
 
 def test_any_size_fuses_through_the_tiles() -> None:
     network = MeanNetwork()
-    tiler = IplTiler(network, 3, SETTINGS, mode="off")
+    tiler = CachedTiler(network, 3, SETTINGS, mode="off")
     for height, width in ((150, 200), (151, 203), (37, 45), (2, 3)):
         frames = bracket(height, width)
         fused = tiler.fuse(frames)
@@ -65,14 +65,14 @@ def test_any_size_fuses_through_the_tiles() -> None:
     with pytest.raises(BracketError, match="fuses 3 exposures"):
         tiler.fuse(bracket()[:2])
     with pytest.raises(ValueError, match="cache mode"):
-        IplTiler(network, 3, SETTINGS, mode="sometimes")
+        CachedTiler(network, 3, SETTINGS, mode="sometimes")
 
 
 def test_output_cache_reuses_unchanged_tiles_across_a_stream() -> None:
     """A second frame of a static scene with sensor noise reuses every tile; a moving object only its own."""
     rng = np.random.default_rng(1)
     network = MeanNetwork()
-    tiler = IplTiler(network, 3, SETTINGS, mode="output", threshold=0.03)
+    tiler = CachedTiler(network, 3, SETTINGS, mode="output", threshold=0.03)
     first = bracket()
     reference = tiler.fuse(first)
     count = tiles_of(150, 200)
@@ -93,7 +93,7 @@ def test_output_cache_reuses_unchanged_tiles_across_a_stream() -> None:
 
 def test_exact_reuse_and_attention_replay() -> None:
     network = MeanNetwork()
-    exact = IplTiler(network, 3, SETTINGS, mode="output", threshold=0.0)
+    exact = CachedTiler(network, 3, SETTINGS, mode="output", threshold=0.0)
     frames = bracket()
     exact.fuse(frames)
     noisy = frames.copy()
@@ -102,7 +102,7 @@ def test_exact_reuse_and_attention_replay() -> None:
     assert exact.last_times.full_runs == 1
 
     network = MeanNetwork()
-    attention = IplTiler(network, 3, SETTINGS, mode="attention")
+    attention = CachedTiler(network, 3, SETTINGS, mode="attention")
     first = attention.fuse(frames)
     second = attention.fuse(frames)
     assert network.replay_calls == tiles_of(150, 200) and attention.last_times.replays == network.replay_calls
@@ -112,7 +112,7 @@ def test_exact_reuse_and_attention_replay() -> None:
 def test_budget_evicts_least_recently_used_tiles() -> None:
     network = MeanNetwork()
     one_tile = 64 * 64 * 3 + 3 * 8 * 8 * 3 + 64  # int8 output + int8 pooled signature + headers
-    tiler = IplTiler(network, 3, SETTINGS, mode="output", budget_bytes=2 * one_tile)
+    tiler = CachedTiler(network, 3, SETTINGS, mode="output", budget_bytes=2 * one_tile)
     tiler.fuse(bracket())
     assert len(tiler.cache) == 2 and tiler.cache.stats.evictions == tiles_of(150, 200) - 2
 
@@ -227,7 +227,7 @@ def test_profile_reports_ipl_stages_and_tile_operators(ipl_onnx: Path) -> None:
     report = profile(ipl_onnx, (300, 200), runs=2, sweep=[(160, 120)])
     jsonschema.validate(report, REPORT_SCHEMA)
     assert tuple(report["stages"]) == IPL_STAGES
-    assert report["artifact"]["tile"] == 128 and report["artifact"]["model"] == "ipl"
+    assert report["artifact"]["settings"] == "tiles 128" and report["artifact"]["model"] == "ipl"
     ops = report["operators"]
     assert ops["available"] and any(o["name"] == "Conv" for o in ops["top"])  # one 128x128 tile's kernels
     assert set(report["sweep"][0]["stages_median_ms"]) == set(IPL_STAGES)

@@ -100,6 +100,47 @@ def test_malformed_contract(artifact_copy: Path, damage: str) -> None:
         ArtifactFusion(artifact_copy)
 
 
+def _edit(data: dict, where: str, value: object) -> None:
+    """Set ``data[a][b]...`` for ``where`` = "a.b" (list indices as numbers)."""
+    *path, last = where.split(".")
+    for key in path:
+        data = data[int(key)] if isinstance(data, list) else data[key]
+    data[int(last) if isinstance(data, list) else last] = value
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("family", "ipl", "not an IPL tiling"),
+        ("family", "no-such-family", "unknown model family 'no-such-family'"),
+        ("postprocessing.grid_size", 9, "grid_size 9 != LUT side 17"),
+        ("preprocessing", {}, "thumbnails shape .* expected \\(1, 9, None, None\\)"),
+        ("outputs.1.runtime_name", "lut_renamed", "names output 'lut' as 'lut_renamed'"),
+        ("inputs.0.shape", [1, 9, 64, 64], "thumbnails shape \\(1, 9, 64, 64\\)"),
+        ("outputs.1.shape", [1, 9, 9, 9, 3], "lut shape|grid_size 17 != LUT side 9"),
+        ("n_exposures", 2, "thumbnails shape"),
+        ("n_exposures", "3", "n_exposures must be an integer"),
+        ("output_kind", "hdr", "output_kind must be one of"),
+        ("inputs", [], "inputs must be a non-empty list"),
+        ("sha256", "abc", "sha256"),
+    ],
+)
+def test_edited_contract_is_refused_with_one_clear_error(
+    artifact_copy: Path, where: str, value: object, message: str
+) -> None:
+    """A contract edited after conversion (its sha256 still matching the model file) is validated as a
+    whole, against the model file's own tensors too, before anything runs."""
+    from edgemef.runtime import open_artifact
+
+    path = contract_path(artifact_copy)
+    data = json.loads(path.read_text())
+    _edit(data, where, value)
+    path.write_text(json.dumps(data))
+    with pytest.raises(ArtifactError, match=message) as caught:
+        open_artifact(artifact_copy)
+    assert "\n" not in str(caught.value)
+
+
 def test_contract_of_another_file(artifact_copy: Path) -> None:
     renamed = artifact_copy.with_name("other.onnx")
     artifact_copy.rename(renamed)

@@ -58,10 +58,11 @@ def _size(text: str) -> tuple[int, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Capture (or replay) exposure brackets, fuse them on this machine without PyTorch, "
-        "and check the fusion latency against the LUT-distill paper's 89 ms on a Raspberry Pi.",
+        description="Capture (or replay) exposure brackets, fuse them on this machine without PyTorch "
+        "with an artifact of any model family, and check the fusion latency against the Raspberry Pi "
+        "figure the model's paper claims.",
         epilog="Example: python rpi/capture_and_fuse.py --source files --input shots/ "
-        "--artifact dist/rpi/lut-student-int8-g33.tflite",
+        "--artifact dist/rpi/MODEL.tflite (from 'edgemef convert --target rpi')",
     )
     parser.add_argument(
         "--artifact",

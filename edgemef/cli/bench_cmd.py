@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 
 from edgemef.errors import EdgemefError
-from edgemef.io import atomic_write_bytes
-from edgemef.models import get_model_spec
+from edgemef.models import get_model_spec, list_models
+from edgemef.models.registry import default_models
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from edgemef.bench import RESOLUTIONS
+    from edgemef.sizes import RESOLUTIONS
+
+    default = default_models()[0].name
 
     parser = subparsers.add_parser(
         "bench",
@@ -22,10 +24,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "warm-up), with OpenCV Mertens measured in the same run, and print a Markdown table with the "
             "speed-up of each row over Mertens. Figures are for the machine that runs the command."
         ),
-        epilog="example: edgemef bench --models lut-student --resolutions 4k,8k --grids 17,33,64",
+        epilog=f"example: edgemef bench --models {default} --resolutions 4k,8k --grids 17,33,64",
     )
     parser.add_argument(
-        "--models", default="lut-student", help="comma-separated models (default lut-student)"
+        "--models",
+        default=default,
+        help=f"comma-separated, of {', '.join(s.name for s in list_models())} (default {default})",
     )
     parser.add_argument(
         "--resolutions",
@@ -39,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         nargs="*",
         default=(),
         metavar="FILE",
-        help="exported models (.pte/.tflite/.onnx from edgemef convert): predictor in its runtime",
+        help="exported models of any family (.pte/.tflite/.onnx from edgemef convert), run in their runtime",
     )
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON")
     parser.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the rows as CSV")
@@ -55,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         rows_as_dicts,
         run_matrix,
     )
+    from edgemef.io import atomic_write_bytes
 
     models = [m for m in args.models.split(",") if m]
     artifacts = [str(a) for a in args.artifacts]

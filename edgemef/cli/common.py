@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from edgemef.errors import UnknownModelError
-from edgemef.io import DEFAULT_MAX_PIXELS
+from edgemef.io.limits import DEFAULT_MAX_PIXELS
 from edgemef.models import get_model_spec, list_models
 from edgemef.models.registry import default_models
 

@@ -8,11 +8,8 @@ import sys
 from pathlib import Path
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
-from edgemef.data.datasets import EXPOSURE_CHOICES, LAYOUTS, find_scenes
+from edgemef.data.choices import EXPOSURE_CHOICES, LAYOUTS
 from edgemef.errors import DatasetError, ImageWriteError
-from edgemef.evaluate import evaluate, format_report
-from edgemef.io import atomic_write_bytes
-from edgemef.models import create_model
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +51,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgemef.data.datasets import find_scenes
+    from edgemef.evaluate import evaluate, format_report
+    from edgemef.io import atomic_write_bytes
+    from edgemef.models import create_model
+
     options = model_options(args)  # an unknown name or a bad option fails before any work
     if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
         raise ImageWriteError(f"{args.json}: output folder {args.json.parent} does not exist")

@@ -6,14 +6,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.errors import ArtifactError, BracketError, ImageWriteError
-from edgemef.io import Bracket, check_output_path, expand_sources, read_bracket, write_image
-from edgemef.io.write import WRITABLE
+from edgemef.io.limits import WRITABLE_DTYPES
 from edgemef.models import create_model, get_model_spec
 from edgemef.models.registry import default_models, torch_available
 from edgemef.weights import shipped_exposure_counts, shipped_weights
+
+if TYPE_CHECKING:
+    from edgemef.io import Bracket
 
 
 def choose_default_model(n_exposures: int) -> tuple[str, str | None]:
@@ -49,7 +52,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         required=True,
         type=Path,
-        help=f"fused image to write ({', '.join(sorted(WRITABLE))}); written atomically",
+        help=f"fused image to write ({', '.join(sorted(WRITABLE_DTYPES))}); written atomically",
     )
     add_model_argument(parser, None)
     add_model_options(parser)
@@ -70,12 +73,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _check_output(output: Path, inputs: list[Path]) -> None:
     """Fail before any work if the output cannot be written or would overwrite an input."""
+    from edgemef.io import check_output_path
+
     check_output_path(output)
     if output.exists() and any(output.resolve() == p.resolve() for p in inputs):
         raise ImageWriteError(f"{output}: is one of the inputs; refusing to overwrite it")
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgemef.io import expand_sources, read_bracket, write_image
+
     if not 1 <= args.quality <= 100:
         raise ImageWriteError(f"--quality must be between 1 and 100, got {args.quality}")
     if args.artifact is not None:
@@ -111,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_artifact(args: argparse.Namespace) -> int:
     """``--artifact``: the exported model, by its contract, in its runtime (no PyTorch for .tflite/.onnx)."""
+    from edgemef.io import expand_sources, read_bracket, write_image
     from edgemef.runtime import open_artifact
 
     if args.model is not None or args.grid is not None or args.weights is not None:

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from edgemef.errors import ArtifactError, EdgemefError
-from edgemef.io.write import atomic_write_bytes
 from edgemef.models.registry import list_families
 
 MACHINE_KINDS = ("desktop", "raspberry-pi", "android-device", "android-emulator", "ios-device", "gpu")
@@ -21,7 +20,7 @@ class ProfileError(EdgemefError):
 
 def parse_resolution(text: str) -> tuple[int, int]:
     """``3840x2160`` or one of ``720p, 1080p, 4k, 8k``."""
-    from edgemef.bench import RESOLUTIONS
+    from edgemef.sizes import RESOLUTIONS
 
     if text.lower() in RESOLUTIONS:
         return RESOLUTIONS[text.lower()]
@@ -103,6 +102,7 @@ def _artifact_for_target(target: str, model: str | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edgemef.io import atomic_write_bytes
     from edgemef.profile import REPORT_SCHEMA, profile, render
 
     if args.render is not None:

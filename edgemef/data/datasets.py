@@ -22,13 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from edgemef.data.choices import EXPOSURE_CHOICES, LAYOUTS
 from edgemef.errors import DatasetError
 from edgemef.io import DEFAULT_MAX_PIXELS, Bracket, images_in_folder, natural_key, read_bracket, read_image
 
-LAYOUTS = ("auto", "sice", "mefb", "folder")
 REFERENCE_STEMS = ("gt", "ref", "reference", "ground_truth", "groundtruth")
-#: Which exposures of a scene to fuse: darkest+brightest, darkest+middle+brightest, or every frame.
-EXPOSURE_CHOICES = ("2", "3", "all")
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,29 @@
 """Bracket input and output: read, validate, orient and order exposures; write images atomically."""
 
-from edgemef.io.bracket import (
-    IMAGE_EXTENSIONS,
-    Bracket,
-    check_bracket_array,
-    expand_sources,
-    images_in_folder,
-    mean_luminance,
-    natural_key,
-    order_by_exposure,
-    read_bracket,
-)
-from edgemef.io.exif import ExposureInfo, apply_orientation, read_metadata
-from edgemef.io.read import DEFAULT_MAX_PIXELS, SUPPORTED_FORMATS, LoadedImage, read_image
-from edgemef.io.write import atomic_write_bytes, check_output_path, encode_image, write_image
+from edgemef.lazy import lazy_exports
 
-__all__ = [
-    "DEFAULT_MAX_PIXELS",
-    "IMAGE_EXTENSIONS",
-    "SUPPORTED_FORMATS",
-    "Bracket",
-    "ExposureInfo",
-    "LoadedImage",
-    "apply_orientation",
-    "atomic_write_bytes",
-    "check_bracket_array",
-    "check_output_path",
-    "encode_image",
-    "expand_sources",
-    "images_in_folder",
-    "mean_luminance",
-    "natural_key",
-    "order_by_exposure",
-    "read_bracket",
-    "read_image",
-    "read_metadata",
-    "write_image",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Bracket": "edgemef.io.bracket",
+        "DEFAULT_MAX_PIXELS": "edgemef.io.limits",
+        "ExposureInfo": "edgemef.io.exif",
+        "IMAGE_EXTENSIONS": "edgemef.io.bracket",
+        "LoadedImage": "edgemef.io.read",
+        "SUPPORTED_FORMATS": "edgemef.io.read",
+        "apply_orientation": "edgemef.io.exif",
+        "atomic_write_bytes": "edgemef.io.write",
+        "check_bracket_array": "edgemef.io.bracket",
+        "check_output_path": "edgemef.io.write",
+        "encode_image": "edgemef.io.write",
+        "expand_sources": "edgemef.io.bracket",
+        "images_in_folder": "edgemef.io.bracket",
+        "mean_luminance": "edgemef.io.bracket",
+        "natural_key": "edgemef.io.bracket",
+        "order_by_exposure": "edgemef.io.bracket",
+        "read_bracket": "edgemef.io.bracket",
+        "read_image": "edgemef.io.read",
+        "read_metadata": "edgemef.io.exif",
+        "write_image": "edgemef.io.write",
+    },
+)

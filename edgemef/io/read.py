@@ -17,9 +17,7 @@ from PIL import Image
 
 from edgemef.errors import ImageReadError, ImageTooLargeError
 from edgemef.io.exif import ExposureInfo, apply_orientation, read_metadata
-
-#: Default pixel-count guard per frame: 100 megapixels (8K is 33 MP). Raise it with ``max_pixels``.
-DEFAULT_MAX_PIXELS = 100_000_000
+from edgemef.io.limits import DEFAULT_MAX_PIXELS
 
 #: File formats edgemef reads, by their leading bytes.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

@@ -15,15 +15,10 @@ import cv2
 import numpy as np
 
 from edgemef.errors import ImageWriteError
+from edgemef.io.limits import WRITABLE_DTYPES
 
 #: Output formats by extension, and the sample types each takes.
-WRITABLE = {
-    ".jpg": (np.uint8,),
-    ".jpeg": (np.uint8,),
-    ".png": (np.uint8, np.uint16),
-    ".tif": (np.uint8, np.uint16),
-    ".tiff": (np.uint8, np.uint16),
-}
+WRITABLE = {suffix: tuple(np.dtype(name).type for name in names) for suffix, names in WRITABLE_DTYPES.items()}
 
 
 def check_output_path(path: str | Path, *, image: bool = True) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 
 from edgemef.errors import ArtifactError
 from edgemef.runtime.contract import Contract
+from edgemef.runtime.outputs import check_interface, check_outputs, first_line
 
 
 class Backend(Protocol):
@@ -47,19 +48,6 @@ def _missing(backend: str, package: str, extra: str) -> ArtifactError:
     )
 
 
-def check_outputs(
-    outputs: dict[str, np.ndarray], contract: Contract, artifact: Path
-) -> dict[str, np.ndarray]:
-    for spec in contract.outputs:
-        array = outputs[spec.name]
-        if tuple(array.shape) != spec.shape:
-            raise ArtifactError(
-                f"{artifact}: output {spec.name} has shape {tuple(array.shape)}, "
-                f"its contract says {spec.shape}"
-            )
-    return outputs
-
-
 class OnnxRuntimeBackend:
     """An ``.onnx`` file in onnxruntime (CPU)."""
 
@@ -77,6 +65,12 @@ class OnnxRuntimeBackend:
             self._session = ort.InferenceSession(str(artifact), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for corrupt files
             raise ArtifactError(f"{artifact}: onnxruntime cannot load it ({first_line(exc)})") from None
+        check_interface(
+            artifact,
+            contract,
+            {i.name: _fixed(i.shape) for i in self._session.get_inputs()},
+            {o.name: _fixed(o.shape) for o in self._session.get_outputs()},
+        )
         self._artifact, self._contract = artifact, contract
         self._inputs = [spec.runtime_name for spec in contract.inputs]
         self._outputs = [spec.runtime_name for spec in contract.outputs]
@@ -102,6 +96,12 @@ class LiteRtBackend:
             self._runner = interpreter.get_signature_runner(contract.postprocessing.get("signature", None))
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError for corrupt flatbuffers
             raise ArtifactError(f"{artifact}: LiteRT cannot load it ({first_line(exc)})") from None
+        check_interface(
+            artifact,
+            contract,
+            {name: tuple(d["shape"]) for name, d in self._runner.get_input_details().items()},
+            {name: tuple(d["shape"]) for name, d in self._runner.get_output_details().items()},
+        )
         self._artifact, self._contract = artifact, contract
         self._inputs = [spec.runtime_name for spec in contract.inputs]
         # An int8 model may hand out a quantized output (LiteRT keeps a sigmoid's fixed int8 range to the
@@ -123,6 +123,11 @@ class LiteRtBackend:
         values = self._runner(**dict(zip(self._inputs, inputs, strict=True)))
         named = {spec.name: self._output(values, spec.runtime_name) for spec in self._contract.outputs}
         return check_outputs(named, self._contract, self._artifact)
+
+
+def _fixed(shape: list) -> tuple[int | None, ...]:
+    """An onnxruntime shape with symbolic dimensions as ``None``."""
+    return tuple(d if isinstance(d, int) else None for d in shape)
 
 
 def _executorch_backend(artifact: Path, contract: Contract, threads: int | None = None) -> Backend:
@@ -154,8 +159,3 @@ def open_backend(artifact: Path, contract: Contract, threads: int | None = None)
             f"{artifact}: unknown backend {contract.backend!r} in its contract (known: {', '.join(BACKENDS)})"
         ) from None
     return runner(artifact, contract, threads)  # type: ignore[operator]
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__

@@ -32,6 +32,7 @@ float RGB radiance). Torch-free.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -196,6 +197,9 @@ class Contract:
                 "re-run 'edgemef convert' with this edgemef, or use the edgemef that made it"
             )
         try:
+            unknown = sorted(set(data) - KNOWN_FIELDS)
+            if unknown:
+                raise ValueError(f"unknown field(s) {', '.join(unknown)}")
             output_kind = data.get("output_kind")
             if output_kind not in OUTPUT_KINDS:
                 raise ValueError(f"output_kind must be one of {', '.join(OUTPUT_KINDS)}")
@@ -203,7 +207,7 @@ class Contract:
                 raise ValueError("n_exposures must be an integer >= 2")
             if not _is_int(data.get("size_bytes")) or data["size_bytes"] < 0:
                 raise ValueError("size_bytes must be an integer >= 0")
-            graphs = data.get("graphs", {})
+            graphs = data.get("graphs")
             if not isinstance(graphs, dict):
                 raise ValueError("graphs must be an object")
             contract = cls(
@@ -231,6 +235,10 @@ class Contract:
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ArtifactError(f"{source}: malformed contract ({exc})") from None
         return contract
+
+
+#: every top-level field of format 2 (the schema has ``additionalProperties: false`` too)
+KNOWN_FIELDS = frozenset(f.name for f in dataclasses.fields(Contract))
 
 
 def _is_int(value: Any) -> bool:

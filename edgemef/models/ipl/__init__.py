@@ -4,21 +4,13 @@
 export :mod:`~edgemef.models.ipl.export`; declared in :mod:`~edgemef.models.ipl.family`. Importing this
 package needs no torch."""
 
-from __future__ import annotations
+from edgemef.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "IPL": "edgemef.models.ipl.network",
-    "IPLConfig": "edgemef.models.ipl.network",
-    "complexity": "edgemef.models.ipl.network",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "IPL": "edgemef.models.ipl.network",
+        "IPLConfig": "edgemef.models.ipl.network",
+        "complexity": "edgemef.models.ipl.network",
+    },
+)

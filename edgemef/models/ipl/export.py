@@ -34,13 +34,13 @@ from edgemef.models.ipl.runtime import (
     DEFAULT_BUDGET_BYTES,
     DEFAULT_THRESHOLD,
     BackendTileNetwork,
-    IplTiler,
     TilingSettings,
     pad_to,
     tile_input,
 )
 from edgemef.models.ipl.weights import load_ipl
 from edgemef.models.weights_file import WeightsError
+from edgemef.runtime.cached_tiler import CachedTiler
 from edgemef.weights import shipped_exposure_counts, shipped_weights
 
 PARITY_CROP = (384, 512)
@@ -202,8 +202,8 @@ class IplExporter:
             frames = np.ascontiguousarray(stack.frames[:, : PARITY_CROP[0], : PARITY_CROP[1]])
             n = len(frames)
             for path, mode in (("full", "off"), ("replay", "attention")):
-                ours = IplTiler(ours_network, n, settings, mode=mode)
-                theirs = IplTiler(theirs_network, n, settings, mode=mode)
+                ours = CachedTiler(ours_network, n, settings, mode=mode)
+                theirs = CachedTiler(theirs_network, n, settings, mode=mode)
                 for _ in range(2 if mode == "attention" else 1):
                     fused_ours, fused_theirs = ours.fuse(frames), theirs.fuse(frames)
                 rows.append(

@@ -1,7 +1,8 @@
 """IPL behind the registry's :class:`~edgemef.models.registry.FusionModel` interface (PyTorch).
 
 The network runs tile by tile through the same torch-free tiler and attention cache as the exported graphs
-(:class:`edgemef.models.ipl.runtime.IplTiler`), so any size (4K, 8K) fuses with memory bounded by the tiles.
+(:class:`edgemef.runtime.cached_tiler.CachedTiler`), so any size (4K, 8K) fuses with memory bounded by the
+tiles.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import torch
 from edgemef.errors import BracketError
 from edgemef.models.ipl.graphs import pack_attention, unpack_attention
 from edgemef.models.ipl.network import IPL
-from edgemef.models.ipl.runtime import IplTiler, TilingSettings
 from edgemef.models.ipl.weights import load_ipl
+from edgemef.runtime.cached_tiler import CachedTiler, TilingSettings
 from edgemef.weights import shipped_exposure_counts, shipped_weights
 
 
@@ -59,9 +60,9 @@ class IplFusion:
         self._weights = Path(weights) if weights is not None else None
         self.cache = cache
         self.tile = tile
-        self._tilers: dict[int, IplTiler] = {}
+        self._tilers: dict[int, CachedTiler] = {}
 
-    def tiler(self, n_exposures: int) -> IplTiler:
+    def tiler(self, n_exposures: int) -> CachedTiler:
         if n_exposures not in self._tilers:
             path = self._weights or shipped_weights("ipl", n_exposures)
             if self._weights is None and not path.exists():
@@ -76,7 +77,7 @@ class IplFusion:
                     f"{path.name} fuses {model.config.n_exposures} exposures, the bracket has {n_exposures}"
                 )
             settings = TilingSettings(tile=self.tile, scale=model.config.scale)
-            self._tilers[n_exposures] = IplTiler(
+            self._tilers[n_exposures] = CachedTiler(
                 TorchTileNetwork(model), n_exposures, settings, mode=self.cache
             )
         return self._tilers[n_exposures]

@@ -17,50 +17,41 @@ Public API::
     count_parameters(module)
 """
 
-from __future__ import annotations
+from edgemef.lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-#: public name -> the module defining it (imported on first use, so importing this package needs no torch)
-_EXPORTS = {
-    "BasisLut": "edgemef.models.lut_distill.teacher",
-    "ExportableStudent": "edgemef.models.lut_distill.student",
-    "GridTokeniser": "edgemef.models.lut_distill.losses",
-    "IWConfig": "edgemef.models.lut_distill.config",
-    "ImagePatchTokeniser": "edgemef.models.lut_distill.losses",
-    "ImageWeighting": "edgemef.models.lut_distill.iw",
-    "ImplicitLut": "edgemef.models.lut_distill.student",
-    "LatentEncoder": "edgemef.models.lut_distill.student",
-    "LongRangeLoss": "edgemef.models.lut_distill.losses",
-    "LutFusion": "edgemef.models.lut_distill.student",
-    "Student": "edgemef.models.lut_distill.student",
-    "StudentConfig": "edgemef.models.lut_distill.config",
-    "StudentLoss": "edgemef.models.lut_distill.losses",
-    "StudentLossConfig": "edgemef.models.lut_distill.config",
-    "Teacher": "edgemef.models.lut_distill.teacher",
-    "TeacherConfig": "edgemef.models.lut_distill.config",
-    "UNet": "edgemef.models.lut_distill.teacher",
-    "WeightsPredictor": "edgemef.models.lut_distill.teacher",
-    "apply_lut": "edgemef.models.lut_distill.trilinear",
-    "area_resize": "edgemef.models.lut_distill.iw",
-    "correlation_matrix": "edgemef.models.lut_distill.losses",
-    "count_parameters": "edgemef.models.lut_distill.student",
-    "fuse_and_apply": "edgemef.models.lut_distill.trilinear",
-    "fuse_frames": "edgemef.models.lut_distill.trilinear",
-    "identity_lut": "edgemef.models.lut_distill.trilinear",
-    "interpolation_matrix": "edgemef.models.lut_distill.trilinear",
-    "resample_lattice": "edgemef.models.lut_distill.trilinear",
-    "student_loss": "edgemef.models.lut_distill.losses",
-    "teacher_loss": "edgemef.models.lut_distill.losses",
-    "thumbnails": "edgemef.models.lut_distill.iw",
-    "trilinear_sample": "edgemef.models.lut_distill.trilinear",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "BasisLut": "edgemef.models.lut_distill.teacher",
+        "ExportableStudent": "edgemef.models.lut_distill.student",
+        "GridTokeniser": "edgemef.models.lut_distill.losses",
+        "IWConfig": "edgemef.models.lut_distill.config",
+        "ImagePatchTokeniser": "edgemef.models.lut_distill.losses",
+        "ImageWeighting": "edgemef.models.lut_distill.iw",
+        "ImplicitLut": "edgemef.models.lut_distill.student",
+        "LatentEncoder": "edgemef.models.lut_distill.student",
+        "LongRangeLoss": "edgemef.models.lut_distill.losses",
+        "LutFusion": "edgemef.models.lut_distill.student",
+        "Student": "edgemef.models.lut_distill.student",
+        "StudentConfig": "edgemef.models.lut_distill.config",
+        "StudentLoss": "edgemef.models.lut_distill.losses",
+        "StudentLossConfig": "edgemef.models.lut_distill.config",
+        "Teacher": "edgemef.models.lut_distill.teacher",
+        "TeacherConfig": "edgemef.models.lut_distill.config",
+        "UNet": "edgemef.models.lut_distill.teacher",
+        "WeightsPredictor": "edgemef.models.lut_distill.teacher",
+        "apply_lut": "edgemef.models.lut_distill.trilinear",
+        "area_resize": "edgemef.models.lut_distill.iw",
+        "correlation_matrix": "edgemef.models.lut_distill.losses",
+        "count_parameters": "edgemef.models.lut_distill.student",
+        "fuse_and_apply": "edgemef.models.lut_distill.trilinear",
+        "fuse_frames": "edgemef.models.lut_distill.trilinear",
+        "identity_lut": "edgemef.models.lut_distill.trilinear",
+        "interpolation_matrix": "edgemef.models.lut_distill.trilinear",
+        "resample_lattice": "edgemef.models.lut_distill.trilinear",
+        "student_loss": "edgemef.models.lut_distill.losses",
+        "teacher_loss": "edgemef.models.lut_distill.losses",
+        "thumbnails": "edgemef.models.lut_distill.iw",
+        "trilinear_sample": "edgemef.models.lut_distill.trilinear",
+    },
+)

@@ -1,0 +1,14 @@
+"""The input guard and the output formats, without importing any image library (the CLI builds its help
+from them)."""
+
+#: Default pixel-count guard per frame: 100 megapixels (8K is 33 MP). Raise it with ``max_pixels``.
+DEFAULT_MAX_PIXELS = 100_000_000
+
+#: Output formats by extension, and the sample types (numpy dtype names) each takes.
+WRITABLE_DTYPES = {
+    ".jpg": ("uint8",),
+    ".jpeg": ("uint8",),
+    ".png": ("uint8", "uint16"),
+    ".tif": ("uint8", "uint16"),
+    ".tiff": ("uint8", "uint16"),
+}
