@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from edgemef.errors import ArtifactError
+from edgemef.native_output import captured_stderr
 from edgemef.runtime.contract import Contract
 from edgemef.runtime.outputs import check_interface, check_outputs, first_line
 
@@ -25,9 +26,10 @@ class ExecuTorchBackend:
         self, artifact: Path, contract: Contract, threads: int | None = None, *, etdump: bool = False
     ) -> None:
         try:
-            import torch
-            from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
-            from executorch.runtime import Runtime
+            with captured_stderr():  # torchao's and torch's import-time notices
+                import torch
+                from executorch.extension.pybindings.portable_lib import _unsafe_reset_threadpool
+                from executorch.runtime import Runtime
         except ImportError:
             raise ArtifactError(
                 "running a .pte on this machine needs ExecuTorch's Python bindings, which link libtorch: "
@@ -39,9 +41,12 @@ class ExecuTorchBackend:
             _unsafe_reset_threadpool(threads)
         try:
             # debug_buffer_size=0: a small debug buffer aborts the process (DESIGN.md)
-            program = Runtime.get().load_program(Path(artifact), enable_etdump=etdump, debug_buffer_size=0)
-            self.program = program
-            self._method = program.load_method("forward")
+            with captured_stderr():  # cpuinfo's probing lines
+                program = Runtime.get().load_program(
+                    Path(artifact), enable_etdump=etdump, debug_buffer_size=0
+                )
+                self.program = program
+                self._method = program.load_method("forward")
         except Exception as exc:  # ExecuTorch raises RuntimeError for a corrupt program
             raise ArtifactError(f"{artifact}: ExecuTorch cannot load it ({first_line(exc)})") from None
         meta = program.metadata("forward")

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,7 @@ from edgemef.capture.latency import (
     total_ms,
 )
 from edgemef.capture.planning import Metering, describe_plan
-from edgemef.errors import EdgemefError
+from edgemef.errors import BracketError, EdgemefError, ImageReadError
 from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, check_output_path, write_image
 from edgemef.models.family import ModelFamily
 from edgemef.models.registry import get_family
@@ -274,6 +274,32 @@ def _summary(stats: RollingStats) -> str:
     return "\n".join(lines)
 
 
+class _Skips:
+    """Bad brackets are reported and skipped; ``limit`` failures in a row (every bracket of a files
+    source) end the run with an error, so a loop over nothing but bad input does not spin."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.count = 0
+        self._in_a_row = 0
+
+    def attempt(self, action: Callable[[], Any]) -> Any:
+        """``action()``, or ``None`` after reporting a bad bracket."""
+        try:
+            result = action()
+        except (BracketError, ImageReadError) as exc:
+            self.count += 1
+            self._in_a_row += 1
+            print(f"skipped a bad bracket: {exc}", file=sys.stderr, flush=True)
+            if self._in_a_row >= self.limit:
+                raise EdgemefError(
+                    f"{self._in_a_row} bad brackets in a row, none fused; last: {exc}"
+                ) from None
+            return None
+        self._in_a_row = 0
+        return result
+
+
 def _budget(budget_ms: float | None, family: ModelFamily) -> Budget | None:
     """``--budget-ms``, else the family's paper's Raspberry Pi claim, else none."""
     if budget_ms is not None:
@@ -313,15 +339,26 @@ def run(args: argparse.Namespace) -> int:
     size = (0, 0)
     input_bytes = 0
     index = 0
+    skips = _Skips(len(capture.files.brackets) if capture.files is not None else 3)
     try:
-        first = capture.next()
-        _fuse_one(fusion, first, args, args.output)  # warm-up: runtime weight packing, caches
+        first = None
+        while first is None and not _STOP.is_set():  # warm-up: runtime weight packing, caches
+            first = skips.attempt(capture.next)
+            if (
+                first is not None
+                and skips.attempt(lambda: _fuse_one(fusion, first, args, args.output)) is None  # noqa: B023
+            ):
+                first = None
         if args.camera_hdr:
             _save_camera_hdr(capture, args.output)
         while not _STOP.is_set() and (args.loop or index < args.runs):
-            bracket = first if index == 0 and args.source == "files" else capture.next()
+            bracket = first if index == 0 and args.source == "files" else skips.attempt(capture.next)
+            if bracket is None:
+                continue
             out = _output_path(args, index)
-            timings = _fuse_one(fusion, bracket, args, out)
+            timings = skips.attempt(lambda: _fuse_one(fusion, bracket, args, out))  # noqa: B023
+            if timings is None:
+                continue
             size = (int(bracket.frames.shape[2]), int(bracket.frames.shape[1]))
             input_bytes = int(bracket.frames.nbytes)
             stats.add(timings)
@@ -344,7 +381,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     verdict = judge(stats.column("fusion"), budget, machine, pi_model is not None)
     last = _output_path(args, index - 1)
-    print(f"fused {index} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {last}")
+    print(
+        f"fused {index} bracket(s) at {size[0]}x{size[1]} from {args.source}; last: {last}"
+        + (f"; skipped {skips.count} bad bracket(s)" if skips.count else "")
+    )
     print(_summary(stats))
     print(verdict.line())
     if args.report is not None:

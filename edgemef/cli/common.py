@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from edgemef.errors import UnknownModelError
@@ -29,13 +30,14 @@ def add_max_pixels_argument(parser: argparse.ArgumentParser) -> None:
     """``--max-pixels N``: the per-frame pixel-count guard."""
 
     def positive_or_zero(text: str) -> int | None:
+        valid = "a whole number of pixels >= 0, e.g. 200000000 or 2e8 (0 disables the guard)"
         try:
-            value = int(float(text))
+            number = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError("must be >= 0")
-        return value or None
+            raise argparse.ArgumentTypeError(f"{text!r} is not {valid}") from None
+        if not math.isfinite(number) or number < 0 or number != int(number):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {valid}")
+        return int(number) or None
 
     parser.add_argument(
         "--max-pixels",

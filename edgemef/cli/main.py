@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import traceback
+import warnings
 from collections.abc import Sequence
 
-from edgemef import __version__
+from edgemef import __version__, native_output
 from edgemef.cli import bench_cmd, convert_cmd, eval_cmd, fuse_cmd, models_cmd, profile_cmd, train_cmd
 from edgemef.errors import EdgemefError
 
@@ -41,6 +44,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    native_output.SHOW = bool(args.verbose)
+    if not args.verbose:  # libraries' warnings (Pillow's "Corrupt EXIF", deprecations) are not edgemef's
+        warnings.simplefilter("ignore")
+    previous = _terminate_like_interrupt()
     try:
         return int(args.run(args) or 0)
     except EdgemefError as exc:
@@ -54,9 +61,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+    except Terminated:
+        print(f"edgemef {args.command}: terminated (nothing partial was written)", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
-        print(f"edgemef {args.command}: interrupted", file=sys.stderr)
+        print(f"edgemef {args.command}: interrupted (nothing partial was written)", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service stopping, ``kill``): unwinds like Ctrl-C, so temporaries are removed."""
+
+
+def _terminate_like_interrupt() -> object:
+    """Make SIGTERM raise :class:`Terminated` in the main thread; the previous handler (None elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

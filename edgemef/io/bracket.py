@@ -150,12 +150,16 @@ def expand_sources(sources: Sequence[str | Path]) -> list[Path]:
             paths.extend(matches)
         else:
             raise ImageReadError(f"{source}: no such file")
-    seen: set[Path] = set()
+    seen: set[tuple[int, int] | Path] = set()
     for path in paths:
-        resolved = path.resolve()
-        if resolved in seen:
+        try:
+            info = path.stat()
+            identity: tuple[int, int] | Path = (info.st_dev, info.st_ino)  # hard links are one file too
+        except OSError:
+            identity = path.resolve()  # read_image reports what is wrong with it
+        if identity in seen:
             raise BracketError(f"{path}: given twice; each exposure must be a different file")
-        seen.add(resolved)
+        seen.add(identity)
     return paths
 
 

@@ -8,6 +8,7 @@ parser. Every failure a user can cause is an :class:`~edgemef.errors.ImageReadEr
 from __future__ import annotations
 
 import io
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from PIL import Image
 from edgemef.errors import ImageReadError, ImageTooLargeError
 from edgemef.io.exif import ExposureInfo, apply_orientation, read_metadata
 from edgemef.io.limits import DEFAULT_MAX_PIXELS
+from edgemef.native_output import captured_stderr
 
 #: File formats edgemef reads, by their leading bytes.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -27,6 +29,16 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "TIFF"),
 )
 SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF")
+#: The most bytes a file may have per pixel the guard allows (16-bit RGBA uncompressed is 8), plus headroom
+#: for metadata: a file larger than that cannot be an image within the guard, and is not read.
+MAX_BYTES_PER_PIXEL = 8
+HEADER_ROOM_BYTES = 64 * 2**20
+#: What a decoder's warning says when it has decoded a corrupt file anyway (libjpeg).
+_CORRUPTION_WARNINGS = (
+    "Corrupt JPEG data",
+    "Premature end of JPEG file",
+    "JPEG datastream contains no image",
+)
 
 # edgemef's own pixel guard (``max_pixels``) replaces Pillow's decompression-bomb check, which would
 # otherwise refuse to even read the header of a large image that the user has allowed.
@@ -114,6 +126,58 @@ def _to_rgb8(decoded: np.ndarray, path: Path) -> tuple[np.ndarray, int]:
     raise ImageReadError(f"{path}: unsupported channel count {channels}")
 
 
+def _read_regular_file(path: Path, max_pixels: int | None) -> bytes:
+    """The bytes of a regular file (not a FIFO, device or folder), refused when larger than any image
+    within the pixel guard could be."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ImageReadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageReadError(f"{path}: is a folder, not an image file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageReadError(f"{path}: not a regular file (a pipe, socket or device); give an image file")
+    if max_pixels is not None and info.st_size > max_pixels * MAX_BYTES_PER_PIXEL + HEADER_ROOM_BYTES:
+        raise ImageTooLargeError(
+            f"{path}: {info.st_size / 1e6:.0f} MB is more than an image of the {max_pixels / 1e6:.0f} MP "
+            "guard can take; raise it (--max-pixels) if this is intended"
+        )
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _decode(data: bytes, file_format: str, path: Path, size: tuple[int, int] | None) -> np.ndarray:
+    """OpenCV's decode; a decoder's corruption warning, its refusal and its pixel limit are errors."""
+    try:
+        with captured_stderr() as native:
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(exc) or "pixels <=" in str(exc):
+            shown = f"{size[0]}x{size[1]}" if size else "its size"
+            raise ImageTooLargeError(
+                f"{path}: {shown} is more pixels than the image decoder accepts (about 1 gigapixel)"
+            ) from None
+        raise ImageReadError(
+            f"{path}: corrupt {file_format} data ({str(exc).strip().splitlines()[-1]})"
+        ) from None
+    warning = next((line for line in native.text.splitlines() if line.startswith(_CORRUPTION_WARNINGS)), None)
+    if warning is not None:
+        raise ImageReadError(f"{path}: corrupt {file_format} data ({warning.strip()})")
+    if decoded is None or decoded.size == 0:
+        detail = (
+            native.text.strip().splitlines()[-1][:200]
+            if native.text.strip()
+            else "the decoder could not read it"
+        )
+        raise ImageReadError(f"{path}: corrupt {file_format} data ({detail})")
+    return decoded
+
+
 def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LoadedImage:
     """Read a JPEG, PNG or TIFF file as upright uint8 RGB.
 
@@ -130,14 +194,7 @@ def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         ImageTooLargeError: more pixels than ``max_pixels``.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageReadError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageReadError(f"{path}: is a folder, not an image file") from None
-    except OSError as exc:
-        raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    data = _read_regular_file(path, max_pixels)
     if not data:
         raise ImageReadError(f"{path}: empty file")
     file_format = sniff_format(data)
@@ -150,9 +207,7 @@ def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     size = _header_size(data)
     if size is not None:  # checked before decoding, so a huge file costs no memory
         _check_pixel_count(*size, max_pixels, path)
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if decoded is None or decoded.size == 0:
-        raise ImageReadError(f"{path}: corrupt {file_format} data (the decoder could not read it)")
+    decoded = _decode(data, file_format, path, size)
     if size is None:
         _check_pixel_count(decoded.shape[1], decoded.shape[0], max_pixels, path)
     pixels, bit_depth = _to_rgb8(decoded, path)

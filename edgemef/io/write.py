@@ -7,6 +7,7 @@ one with garbage.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -40,14 +41,50 @@ def check_output_path(path: str | Path, *, image: bool = True) -> None:
         raise ImageWriteError(f"{path}: output folder {folder} is not writable ({exc.strerror})") from None
 
 
+def _temporary_prefix(path: Path, pid: int | str) -> str:
+    return f".{path.name}.edgemef-{pid}-"
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporaries that killed runs (SIGKILL, power loss) left beside ``path``: those named for
+    it whose writing process no longer exists. Returns what was removed."""
+    folder = path.parent if str(path.parent) else Path(".")
+    removed = []
+    for candidate in folder.glob(f"{glob.escape(_temporary_prefix(path, '*'))}*.tmp"):
+        pid_text = candidate.name[len(_temporary_prefix(path, "")) :].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(OSError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # exists (another user's), or cannot tell: leave its file alone
+    return True
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename.
+
+    The temporary, ``.NAME.edgemef-PID-XXXXXXXX.tmp``, is removed when the write fails or is interrupted;
+    one left by a killed process is removed by the next write to the same path.
+    """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ImageWriteError(f"{path}: output folder {folder} does not exist")
+    remove_stale_temporaries(path)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp_name = tempfile.mkstemp(
+            dir=folder, prefix=_temporary_prefix(path, os.getpid()), suffix=".tmp"
+        )
     except OSError as exc:
         raise ImageWriteError(f"{path}: cannot write to {folder} ({exc.strerror or exc})") from None
     try:

@@ -23,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from edgemef.errors import ArtifactError
+from edgemef.native_output import captured_stderr
 from edgemef.runtime.contract import Contract
 from edgemef.runtime.outputs import check_interface, check_outputs, first_line
 
@@ -92,8 +93,13 @@ class LiteRtBackend:
         except ImportError:
             raise _missing("litert", "ai-edge-litert", "litert") from None
         try:
-            interpreter = Interpreter(model_path=str(artifact), num_threads=threads or available_threads())
-            self._runner = interpreter.get_signature_runner(contract.postprocessing.get("signature", None))
+            with captured_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+                interpreter = Interpreter(
+                    model_path=str(artifact), num_threads=threads or available_threads()
+                )
+                self._runner = interpreter.get_signature_runner(
+                    contract.postprocessing.get("signature", None)
+                )
         except Exception as exc:  # the interpreter raises ValueError/RuntimeError for corrupt flatbuffers
             raise ArtifactError(f"{artifact}: LiteRT cannot load it ({first_line(exc)})") from None
         check_interface(
@@ -111,6 +117,13 @@ class LiteRtBackend:
             for name, detail in self._runner.get_output_details().items()
             if np.dtype(detail["dtype"]).kind in "iu" and detail["quantization"][0] != 0.0
         }
+        # The interpreter applies its XNNPACK delegate at the first run, and announces it on stderr: run
+        # once now on zeros (also the warm-up a timing should exclude), its announcement captured.
+        try:
+            with captured_stderr():
+                self._runner(**{s.runtime_name: np.zeros(s.shape, np.float32) for s in contract.inputs})
+        except Exception as exc:  # a model that cannot run is a bad artifact
+            raise ArtifactError(f"{artifact}: LiteRT cannot run it ({first_line(exc)})") from None
 
     def _output(self, values: dict[str, np.ndarray], name: str) -> np.ndarray:
         value = np.asarray(values[name])
