@@ -232,4 +232,4 @@ def test_profile_reports_ipl_stages_and_tile_operators(ipl_onnx: Path) -> None:
     assert ops["available"] and any(o["name"] == "Conv" for o in ops["top"])  # one 128x128 tile's kernels
     assert set(report["sweep"][0]["stages_median_ms"]) == set(IPL_STAGES)
     page = render(report)
-    assert "tiles 128" in page and "one tile call" in page
+    assert "tiles 128" in page and "one network call" in page

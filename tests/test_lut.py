@@ -14,9 +14,18 @@ from tests.conftest import exposure_bracket, shared_data, textured_scene
 SIZES = [2, 17, 33, 64]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _compiled() -> None:
-    warm_up()  # loads the cached kernel (compiles it the first time: a few seconds)
+@pytest.fixture(scope="module", autouse=True, params=["c", "numba"])
+def kernel(request: pytest.FixtureRequest):
+    """Every test runs on both fast kernels: the compiled C one (where it was built) and numba's."""
+    from edgemef import lut
+
+    try:
+        lut.use_kernel(request.param)
+    except ImportError as exc:
+        pytest.skip(str(exc))
+    warm_up()  # loads the kernel (numba: compiles it the first time, a few seconds)
+    yield request.param
+    lut.use_kernel(None)
 
 
 def random_case(seed: int, n_frames: int, height: int, width: int, size: int, low=-0.3, high=1.3):
@@ -181,7 +190,9 @@ def test_out_argument_and_non_contiguous_input() -> None:
     assert_close(out, expected)
 
 
-def test_result_does_not_depend_on_the_thread_count() -> None:
+def test_result_does_not_depend_on_the_thread_count(kernel: str) -> None:
+    if kernel != "numba":
+        pytest.skip("the C kernel's threads are OpenMP's (OMP_NUM_THREADS), fixed for the process")
     import numba
 
     frames, weights, lut = random_case(12, 3, 50, 70, 33)

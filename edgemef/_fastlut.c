@@ -1,0 +1,155 @@
+/*
+ * The compiled kernel of edgemef.lut.fuse_and_apply: fuse K uint8 exposures with one weight each, then
+ * look every pixel up in a canonical 3D LUT (trilinear, clamp-to-edge) and quantise to uint8.
+ *
+ * Built at install where a C compiler is found (setup.py, optional); edgemef.lut falls back to the numba
+ * kernel (edgemef/lut_numba.py) otherwise. Same algorithm as the numba kernel, per chunk of a row:
+ *
+ *   pass A (auto-vectorised, contiguous over the 3*W interleaved bytes of the row, any number of
+ *   exposures): x = sum_k s_k * I_k with s_k = w_k (N-1)/255 (the grid coordinate), clamped to [0, N-1];
+ *   cell = min(floor(x), N-2); frac = x - cell; offs = cell * stride of the channel (3, 3N, 3N^2).
+ *
+ *   pass B (one pixel at a time, GCC vector extensions): the LUT is flat with the 3 outputs contiguous, so
+ *   the two red neighbours of a (b, g) corner are 6 consecutive floats and one 8-float load fetches both;
+ *   four loads cover the 8 corners; lerp along green and blue on 8 lanes, then along red, clamp, quantise.
+ *   The flat LUT carries 8 floats of padding so the last 8-float load stays in bounds.
+ *
+ * Rows go to OpenMP threads (OMP_NUM_THREADS); the GIL is released while the kernel runs.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CHUNK 512
+
+typedef float v8f __attribute__((vector_size(32)));
+
+static inline v8f load8(const float *p) {
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* x86-64: one clone for x86-64-v3 CPUs (AVX2 + FMA: Haswell and later, Zen), one for any x86-64, chosen at load time
+ * (GCC's target_clones), so the library built here runs on any x86-64 CPU and fast on current ones. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define CPU_CLONES
+#endif
+
+typedef struct {
+    const uint8_t *frames;
+    Py_ssize_t n_frames, row_len, plane;
+    const float *scale, *lut;
+    Py_ssize_t stride_g, stride_b;
+    float top_coord;
+    int top_cell;
+    const int32_t *strides;
+    uint8_t *out;
+} Job;
+
+CPU_CLONES static void fuse_row(const Job *job, Py_ssize_t row) {
+    float frac[3 * CHUNK];
+    int32_t offs[3 * CHUNK];
+    const Py_ssize_t width = job->row_len / 3, row_start = row * job->row_len;
+    for (Py_ssize_t first = 0; first < width; first += CHUNK) {
+        const Py_ssize_t count = width - first < CHUNK ? width - first : CHUNK;
+        const Py_ssize_t n = 3 * count, start = row_start + 3 * first;
+        const uint8_t *src = job->frames + start;
+        float s = job->scale[0];
+        for (Py_ssize_t e = 0; e < n; e++) frac[e] = s * (float)src[e];
+        for (Py_ssize_t k = 1; k < job->n_frames; k++) {
+            src = job->frames + k * job->plane + start;
+            s = job->scale[k];
+            for (Py_ssize_t e = 0; e < n; e++) frac[e] += s * (float)src[e];
+        }
+        for (Py_ssize_t e = 0; e < n; e++) {
+            float x = frac[e];
+            x = x < 0.0f ? 0.0f : (x > job->top_coord ? job->top_coord : x);
+            int cell = (int)x;
+            if (cell > job->top_cell) cell = job->top_cell;
+            offs[e] = cell * job->strides[e];
+            frac[e] = x - (float)cell;
+        }
+        uint8_t *dst = job->out + start;
+        for (Py_ssize_t j = 0; j < count; j++) {
+            const float fr = frac[3 * j], fg = frac[3 * j + 1], fb = frac[3 * j + 2];
+            const float *base = job->lut + offs[3 * j] + offs[3 * j + 1] + offs[3 * j + 2];
+            const v8f c00 = load8(base), c01 = load8(base + job->stride_g);
+            const v8f c10 = load8(base + job->stride_b), c11 = load8(base + job->stride_b + job->stride_g);
+            const v8f lo = c00 + fg * (c01 - c00);
+            const v8f hi = c10 + fg * (c11 - c10);
+            const v8f both = lo + fb * (hi - lo); /* lanes 0-2: red r0, lanes 3-5: r0 + 1 */
+            float value[8];
+            memcpy(value, &both, sizeof value);
+            for (int c = 0; c < 3; c++) {
+                float v = value[c] + fr * (value[c + 3] - value[c]);
+                v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+                dst[3 * j + c] = (uint8_t)(int)(v * 255.0f + 0.5f);
+            }
+        }
+    }
+}
+
+static void fuse_apply(const uint8_t *frames, Py_ssize_t n_frames, Py_ssize_t height, Py_ssize_t width,
+                       const float *scale, const float *lut, int size, uint8_t *out) {
+    int32_t strides[3 * CHUNK]; /* the LUT stride of each interleaved byte's channel: r 3, g 3N, b 3N^2 */
+    for (int e = 0; e < 3 * CHUNK; e += 3) {
+        strides[e] = 3;
+        strides[e + 1] = 3 * size;
+        strides[e + 2] = 3 * size * size;
+    }
+    const Job job = {frames, n_frames, 3 * width, height * 3 * width, scale, lut, 3 * (Py_ssize_t)size,
+                     3 * (Py_ssize_t)size * size, (float)(size - 1), size - 2, strides, out};
+#pragma omp parallel for schedule(static)
+    for (Py_ssize_t row = 0; row < height; row++) fuse_row(&job, row);
+}
+
+static int is_format(const Py_buffer *view, const char *format) {
+    return view->format != NULL && strcmp(view->format, format) == 0;
+}
+
+static PyObject *py_fuse_apply(PyObject *self, PyObject *args) {
+    PyObject *frames_obj, *scale_obj, *lut_obj, *out_obj;
+    int size;
+    if (!PyArg_ParseTuple(args, "OOOiO", &frames_obj, &scale_obj, &lut_obj, &size, &out_obj)) return NULL;
+    Py_buffer frames = {0}, scale = {0}, lut = {0}, out = {0};
+    PyObject *result = NULL;
+    const int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
+    if (PyObject_GetBuffer(frames_obj, &frames, flags) < 0) goto done;
+    if (PyObject_GetBuffer(scale_obj, &scale, flags) < 0) goto done;
+    if (PyObject_GetBuffer(lut_obj, &lut, flags) < 0) goto done;
+    if (PyObject_GetBuffer(out_obj, &out, flags | PyBUF_WRITABLE) < 0) goto done;
+    /* frames: K x H x 3W uint8; scale: K float32; lut: at least 3 N^3 + 8 float32; out: H*W*3 uint8 */
+    if (frames.ndim != 3 || !is_format(&frames, "B") || !is_format(&scale, "f") || !is_format(&lut, "f") ||
+        !is_format(&out, "B") || frames.shape[2] % 3 != 0 || scale.len / 4 != frames.shape[0] || size < 2 ||
+        lut.len / 4 < 3 * (Py_ssize_t)size * size * size + 8 || out.len != frames.shape[1] * frames.shape[2]) {
+        PyErr_SetString(PyExc_ValueError, "fuse_apply: arrays of unexpected shapes or types");
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    fuse_apply((const uint8_t *)frames.buf, frames.shape[0], frames.shape[1], frames.shape[2] / 3,
+               (const float *)scale.buf, (const float *)lut.buf, size, (uint8_t *)out.buf);
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    if (frames.obj) PyBuffer_Release(&frames);
+    if (scale.obj) PyBuffer_Release(&scale);
+    if (lut.obj) PyBuffer_Release(&lut);
+    if (out.obj) PyBuffer_Release(&out);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"fuse_apply", py_fuse_apply, METH_VARARGS,
+     "fuse_apply(frames3, scale, lut_flat, size, out_flat): see edgemef.lut.fuse_and_apply"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastlut",
+                                    "The compiled fuse-and-apply kernel of edgemef.lut.", -1, methods};
+
+PyMODINIT_FUNC PyInit__fastlut(void) { return PyModule_Create(&module); }
