@@ -182,8 +182,11 @@ def test_eval_mertens_on_sice_reproduces_reference_figures(tmp_path: Path, capsy
 
 
 def test_default_model_without_torch_falls_back_to_mertens(bracket_files: list[Path], tmp_path: Path) -> None:
-    """A deploy-side install (no torch) fuses with Mertens by default and says why."""
-    argv = ["fuse", *map(str, bracket_files), "-o", str(tmp_path / "f.jpg")]
+    """A deploy-side install (no torch) fuses a bracket no shipped artifact takes (4 exposures) with Mertens
+    by default and says why."""
+    fourth = tmp_path / "d_extra.png"
+    cv2.imwrite(str(fourth), np.full((48, 64, 3), 128, np.uint8))
+    argv = ["fuse", *map(str, bracket_files), str(fourth), "-o", str(tmp_path / "f.jpg")]
     code = (
         "import sys; sys.modules['torch'] = None; from edgemef.cli.main import main; "
         f"raise SystemExit(main({argv!r}))"
@@ -191,5 +194,5 @@ def test_default_model_without_torch_falls_back_to_mertens(bracket_files: list[P
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    assert "note: fusing with mertens: lut-student needs PyTorch" in result.stderr
+    assert "note: lut-student ships no artifact for 4-exposure brackets and needs PyTorch" in result.stderr
     assert "with mertens" in result.stdout and (tmp_path / "f.jpg").exists()

@@ -1,4 +1,9 @@
-"""``edgemef fuse``: fuse one exposure bracket into one image."""
+"""``edgemef fuse``: fuse one exposure bracket into one image, or a whole shoot into a folder of images.
+
+Without ``--model`` or ``--artifact`` the default model fuses: its shipped artifact (``edgemef/artifacts``,
+LiteRT int8, no torch needed) where one fits the bracket, else the model in PyTorch where installed, else
+the classical baseline; the command says which on stderr.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
-from edgemef.errors import ArtifactError, BracketError, ImageWriteError
+from edgemef.errors import ArtifactError, BracketError, EdgemefError, ImageWriteError
 from edgemef.io.limits import WRITABLE_DTYPES
 from edgemef.models import create_model, get_model_spec
 from edgemef.models.registry import default_models, torch_available
@@ -19,32 +24,42 @@ if TYPE_CHECKING:
     from edgemef.io import Bracket
 
 
-def choose_default_model(n_exposures: int) -> tuple[str, str | None]:
-    """The model used without ``--model``: the most preferred default model that can run on this bracket
-    (PyTorch installed where it needs it, weights shipped for this exposure count), and why the ones before
-    it could not."""
+def choose_default(n_exposures: int) -> tuple[str, Path | None, str | None]:
+    """What fuses a bracket of ``n_exposures`` without ``--model``: ``(model, artifact or None, why the
+    preferred ones could not)``, trying each default model's shipped artifact, then the model itself."""
+    from edgemef.artifacts import shipped_artifact
+
     reasons = []
     for spec in default_models():
+        artifact = shipped_artifact(spec.name, n_exposures) if spec.needs_torch else None
+        if artifact is not None:
+            return spec.name, artifact, "; ".join(reasons) or None
         if spec.needs_torch and not torch_available():
-            reasons.append(f"{spec.name} needs PyTorch (pip install 'edgemef[author]')")
+            reasons.append(
+                f"{spec.name} ships no artifact for {n_exposures}-exposure brackets and needs PyTorch"
+            )
         elif spec.shipped_weights and not shipped_weights(spec.name, n_exposures).exists():
             shipped = ", ".join(map(str, shipped_exposure_counts(spec.name))) or "no"
             reasons.append(f"{spec.name} ships weights for {shipped}-exposure brackets, not {n_exposures}")
         else:
-            return spec.name, "; ".join(reasons) or None
+            return spec.name, None, "; ".join(reasons) or None
     raise BracketError(f"no default model can fuse this bracket: {'; '.join(reasons)}")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "fuse",
-        help="fuse an exposure bracket into one image",
+        help="fuse an exposure bracket into one image, or every bracket of a shoot into a folder",
         description=(
-            "Fuse 2 or more exposures of one scene into one well-exposed image. Inputs are JPEG, PNG "
-            "or TIFF (8 or 16 bit, colour or grey) files, folders or glob patterns; they are ordered "
-            "darkest to brightest by EXIF exposure when every file has it, else by mean brightness."
+            "Fuse 2 or more exposures of one scene into one well-exposed image. Inputs are JPEG, PNG or TIFF "
+            "(8 or 16 bit, colour or grey) files, folders or glob patterns; they are ordered darkest to "
+            "brightest by EXIF exposure when every file has it, else by mean brightness. With -o FOLDER (no "
+            "image extension) every bracket of the inputs is fused in one process: folders of bracket "
+            "folders, or flat folders of a camera's auto-bracketed shots, split into brackets by EXIF (or "
+            "--bracket-size); a bracket that fails is reported and skipped."
         ),
-        epilog="example: edgemef fuse dark.jpg mid.jpg bright.jpg -o fused.jpg",
+        epilog="examples: edgemef fuse dark.jpg mid.jpg bright.jpg -o fused.jpg; "
+        "edgemef fuse shoot/ -o fused/ --bracket-size 3",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="exposure files, folders or glob patterns")
     parser.add_argument(
@@ -52,7 +67,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         required=True,
         type=Path,
-        help=f"fused image to write ({', '.join(sorted(WRITABLE_DTYPES))}); written atomically",
+        help=f"fused image ({', '.join(sorted(WRITABLE_DTYPES))}), or a folder for a whole shoot; written "
+        "atomically",
     )
     add_model_argument(parser, None)
     add_model_options(parser)
@@ -67,6 +83,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
     )
+    parser.add_argument(
+        "--bracket-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="shoot: cut flat folders into brackets of N frames in capture order (default: by EXIF)",
+    )
+    parser.add_argument(
+        "--format", default="jpg", choices=("jpg", "png", "tif"), help="shoot: output format (default jpg)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="shoot: replace fused images that exist")
     add_max_pixels_argument(parser)
     parser.set_defaults(run=run)
 
@@ -80,60 +107,130 @@ def _check_output(output: Path, inputs: list[Path]) -> None:
         raise ImageWriteError(f"{output}: is one of the inputs; refusing to overwrite it")
 
 
-def run(args: argparse.Namespace) -> int:
-    from edgemef.io import expand_sources, read_bracket, write_image
+class Fusers:
+    """The fusion model(s) of one command, created once and reused for every bracket (by exposure count)."""
 
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.options: dict[str, object] = {}
+        if args.artifact is not None:
+            if args.model is not None or args.grid is not None or args.weights is not None:
+                raise ArtifactError(
+                    "--artifact replaces --model, --grid and --weights (the contract fixes them)"
+                )
+        elif args.model is not None or args.grid is not None or args.weights is not None:
+            args.model = args.model or default_models()[0].name
+            self.options = model_options(args)  # option mistakes fail before any work
+        self._made: dict[int, Any] = {}
+        if args.artifact is not None:
+            self._made[-1] = self._open(args.artifact)  # a bad artifact fails before the frames are read
+
+    def _open(self, artifact: Path) -> Any:
+        from edgemef.runtime import open_artifact
+
+        fusion = open_artifact(artifact)
+        fusion.warm_up()
+        return fusion
+
+    def __call__(self, n_exposures: int) -> Any:
+        """The model for brackets of ``n_exposures`` (made on first use; the default one says on stderr
+        what it is)."""
+        if -1 in self._made:
+            return self._made[-1]
+        if n_exposures not in self._made:
+            model_name, artifact = self.args.model, None
+            if model_name is None:
+                model_name, artifact, reason = choose_default(n_exposures)
+                if reason:
+                    print(f"edgemef fuse: note: {reason}", file=sys.stderr)
+            if artifact is not None:
+                fusion = self._open(artifact)
+                print(
+                    f"edgemef fuse: {n_exposures} exposures: {fusion.name} from {artifact}", file=sys.stderr
+                )
+            else:
+                spec = get_model_spec(model_name)
+                if n_exposures < spec.min_exposures or (
+                    spec.max_exposures and n_exposures > spec.max_exposures
+                ):
+                    most = spec.max_exposures or "any number of"
+                    raise BracketError(
+                        f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {n_exposures}"
+                    )
+                fusion = create_model(model_name, **self.options)
+                warm = getattr(fusion, "warm_up", None)
+                if warm is not None:
+                    warm()  # one-time loads (a fast kernel) are not part of the fusion time
+                if self.args.model is None:
+                    where = " in PyTorch" if spec.needs_torch else ""
+                    print(f"edgemef fuse: {n_exposures} exposures: {model_name}{where}", file=sys.stderr)
+            self._made[n_exposures] = fusion
+        return self._made[n_exposures]
+
+
+def run(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         raise ImageWriteError(f"--quality must be between 1 and 100, got {args.quality}")
-    if args.artifact is not None:
-        return _run_artifact(args)
-    if args.model is not None or args.grid is not None or args.weights is not None:
-        args.model = args.model or default_models()[0].name
-        options = model_options(args)  # option mistakes fail before any work
-    paths = expand_sources(args.inputs)
-    _check_output(args.output, paths)
-    bracket = read_bracket(paths, max_pixels=args.max_pixels)
-    if args.model is None:
-        args.model, reason = choose_default_model(len(bracket))
-        options = {}
-        if reason:
-            print(f"edgemef fuse: note: fusing with {args.model}: {reason}", file=sys.stderr)
-    spec = get_model_spec(args.model)
-    if len(bracket) < spec.min_exposures or (spec.max_exposures and len(bracket) > spec.max_exposures):
-        most = spec.max_exposures or "any number of"
-        raise BracketError(
-            f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {len(bracket)}"
-        )
-    model = create_model(args.model, **options)
-    warm = getattr(model, "warm_up", None)
-    if warm is not None:
-        warm()  # one-time loads (a fast kernel) are not part of the fusion time
-    start = time.perf_counter()
-    fused = model.fuse(bracket.frames)
-    elapsed_ms = (time.perf_counter() - start) * 1000.0
-    write_image(args.output, fused, jpeg_quality=args.quality)
-    _report(bracket, model.name, elapsed_ms, args.output)
-    return 0
-
-
-def _run_artifact(args: argparse.Namespace) -> int:
-    """``--artifact``: the exported model, by its contract, in its runtime (no PyTorch for .tflite/.onnx)."""
+    if args.bracket_size is not None and args.bracket_size < 2:
+        raise BracketError(f"--bracket-size must be at least 2, got {args.bracket_size}")
+    if args.output.is_dir() or not args.output.suffix:
+        return _run_shoot(args)
     from edgemef.io import expand_sources, read_bracket, write_image
-    from edgemef.runtime import open_artifact
 
-    if args.model is not None or args.grid is not None or args.weights is not None:
-        raise ArtifactError("--artifact replaces --model, --grid and --weights (the contract fixes them)")
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
-    model = open_artifact(args.artifact)  # a bad artifact fails before the frames are read
+    fusers = Fusers(args)
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
-    model.warm_up()
+    model = fusers(len(bracket))
     start = time.perf_counter()
     fused = model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
     write_image(args.output, fused, jpeg_quality=args.quality)
-    _report(bracket, model.name, elapsed_ms, args.output, f"network {model.last_predict_ms:.0f} ms")
+    detail = f"network {model.last_predict_ms:.0f} ms" if hasattr(model, "last_predict_ms") else ""
+    _report(bracket, model.name, elapsed_ms, args.output, detail)
     return 0
+
+
+def _run_shoot(args: argparse.Namespace) -> int:
+    """Every bracket of the inputs into the folder ``args.output``; returns 1 if any failed."""
+    from tqdm import tqdm
+
+    from edgemef.io import read_bracket, write_image
+    from edgemef.io.shoot import find_brackets
+
+    if args.output.exists() and not args.output.is_dir():
+        raise ImageWriteError(f"{args.output}: exists and is not a folder")
+    fusers = Fusers(args)
+    brackets = find_brackets(args.inputs, args.bracket_size)
+    inputs = {path.resolve() for item in brackets for path in item.paths}
+    args.output.mkdir(parents=True, exist_ok=True)
+    fused, kept, failed = 0, [], []
+    for item in tqdm(brackets, desc="fusing", unit="bracket", file=sys.stderr, disable=None):
+        target = args.output / f"{item.name}.{args.format}"
+        if target.resolve() in inputs:
+            failed.append(f"{item.name}: {target} is one of the inputs; give another output folder")
+            continue
+        if target.exists() and not args.overwrite:
+            kept.append(target)
+            continue
+        try:
+            if item.problem:
+                raise BracketError(item.problem)
+            bracket = read_bracket(item.paths, max_pixels=args.max_pixels)
+            image = fusers(len(bracket)).fuse(bracket.frames)
+            write_image(target, image, jpeg_quality=args.quality)
+            fused += 1
+        except EdgemefError as exc:
+            failed.append(f"{item.name} ({', '.join(p.name for p in item.paths)}): {exc}")
+    summary = f"fused {fused} of {len(brackets)} bracket(s) into {args.output}"
+    if kept:
+        summary += f"; kept {len(kept)} existing (--overwrite replaces them)"
+    if failed:
+        summary += f"; {len(failed)} failed:"
+    print(summary)
+    for line in failed:
+        print(f"  {line}")
+    return 1 if failed else 0
 
 
 def _report(bracket: Bracket, model: str, elapsed_ms: float, output: Path, detail: str = "") -> None:

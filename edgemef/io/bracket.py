@@ -17,7 +17,8 @@ import numpy as np
 
 from edgemef.errors import BracketError, ImageReadError
 from edgemef.io.exif import ExposureInfo
-from edgemef.io.read import DEFAULT_MAX_PIXELS, read_image
+from edgemef.io.read import DEFAULT_MAX_PIXELS, corruption_warning, read_image
+from edgemef.native_output import captured_stderr
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -189,9 +190,16 @@ def read_bracket(
     if len(paths) < min_frames:
         given = ", ".join(str(p) for p in paths) or "nothing"
         raise BracketError(f"fusion needs at least {min_frames} exposures, got {len(paths)} ({given})")
-    # Decoders release the GIL: frames decode in parallel, one thread per core.
-    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-        loaded = list(pool.map(lambda path: read_image(path, max_pixels=max_pixels), paths))
+    # Decoders release the GIL: frames decode in parallel, one thread per core, their native output captured
+    # around all of them; a corruption warning there is traced to its file by decoding them one by one.
+    with captured_stderr() as native:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+            loaded = list(
+                pool.map(lambda p: read_image(p, max_pixels=max_pixels, watch_decoder=False), paths)
+            )
+    if corruption_warning(native.text) is not None:
+        for path in paths:
+            read_image(path, max_pixels=max_pixels)  # raises for the corrupt one
     shapes = {image.pixels.shape for image in loaded}
     if len(shapes) > 1:
         sizes = ", ".join(f"{i.path} is {i.pixels.shape[1]}x{i.pixels.shape[0]}" for i in loaded)

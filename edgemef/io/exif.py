@@ -14,6 +14,8 @@ _EXIF_IFD = 0x8769
 _EXPOSURE_TIME = 0x829A
 _F_NUMBER = 0x829D
 _ISO = 0x8827  # PhotographicSensitivity (ISOSpeedRatings)
+_DATETIME_ORIGINAL = 0x9003
+_SUBSEC_ORIGINAL = 0x9291
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class ImageMetadata:
 
     orientation: int = 1
     exposure: ExposureInfo = ExposureInfo()
+    #: when the frame was taken, seconds (EXIF DateTimeOriginal + SubSecTimeOriginal, local clock)
+    taken: float | None = None
 
 
 def _positive_float(value: object) -> float | None:
@@ -73,7 +77,26 @@ def read_metadata(data: bytes) -> ImageMetadata:
         iso=_positive_float(tags.get(_ISO)),
         f_number=_positive_float(tags.get(_F_NUMBER)),
     )
-    return ImageMetadata(orientation=orientation, exposure=exposure)
+    return ImageMetadata(orientation=orientation, exposure=exposure, taken=_taken(tags))
+
+
+def _taken(tags: dict) -> float | None:
+    """EXIF DateTimeOriginal (+ SubSecTimeOriginal) as seconds on the camera's clock, else ``None``."""
+    import datetime
+
+    text = tags.get(_DATETIME_ORIGINAL)
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.datetime.strptime(text.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    seconds = moment.replace(tzinfo=datetime.timezone.utc).timestamp()
+    sub = tags.get(_SUBSEC_ORIGINAL)
+    if isinstance(sub, str) and sub.strip("\x00 ").isdigit():
+        digits = sub.strip("\x00 ")
+        seconds += int(digits) / 10 ** len(digits)
+    return seconds
 
 
 def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:

@@ -7,6 +7,7 @@ parser. Every failure a user can cause is an :class:`~edgemef.errors.ImageReadEr
 
 from __future__ import annotations
 
+import contextlib
 import io
 import stat
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from PIL import Image
 from edgemef.errors import ImageReadError, ImageTooLargeError
 from edgemef.io.exif import ExposureInfo, apply_orientation, read_metadata
 from edgemef.io.limits import DEFAULT_MAX_PIXELS
-from edgemef.native_output import captured_stderr
+from edgemef.native_output import Captured, captured_stderr
 
 #: File formats edgemef reads, by their leading bytes.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -62,6 +63,7 @@ class LoadedImage:
     exposure: ExposureInfo
     bit_depth: int
     file_format: str
+    taken: float | None = None
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -151,10 +153,13 @@ def _read_regular_file(path: Path, max_pixels: int | None) -> bytes:
         raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
-def _decode(data: bytes, file_format: str, path: Path, size: tuple[int, int] | None) -> np.ndarray:
-    """OpenCV's decode; a decoder's corruption warning, its refusal and its pixel limit are errors."""
+def _decode(
+    data: bytes, file_format: str, path: Path, size: tuple[int, int] | None, capture: bool
+) -> np.ndarray:
+    """OpenCV's decode; a decoder's corruption warning (``capture``: watched here, else by the caller), its
+    refusal and its pixel limit are errors."""
     try:
-        with captured_stderr() as native:
+        with captured_stderr() if capture else contextlib.nullcontext(Captured()) as native:
             decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
         if "CV_IO_MAX_IMAGE_PIXELS" in str(exc) or "pixels <=" in str(exc):
@@ -165,7 +170,7 @@ def _decode(data: bytes, file_format: str, path: Path, size: tuple[int, int] | N
         raise ImageReadError(
             f"{path}: corrupt {file_format} data ({str(exc).strip().splitlines()[-1]})"
         ) from None
-    warning = next((line for line in native.text.splitlines() if line.startswith(_CORRUPTION_WARNINGS)), None)
+    warning = corruption_warning(native.text)
     if warning is not None:
         raise ImageReadError(f"{path}: corrupt {file_format} data ({warning.strip()})")
     if decoded is None or decoded.size == 0:
@@ -178,7 +183,14 @@ def _decode(data: bytes, file_format: str, path: Path, size: tuple[int, int] | N
     return decoded
 
 
-def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LoadedImage:
+def corruption_warning(native_output: str) -> str | None:
+    """The first line of a decoder's output that says it decoded corrupt data, if any."""
+    return next((line for line in native_output.splitlines() if line.startswith(_CORRUPTION_WARNINGS)), None)
+
+
+def read_image(
+    path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS, watch_decoder: bool = True
+) -> LoadedImage:
     """Read a JPEG, PNG or TIFF file as upright uint8 RGB.
 
     Grayscale is promoted to RGB, alpha is dropped, 16-bit samples are rounded to 8 bits and the
@@ -188,6 +200,8 @@ def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         path: the image file.
         max_pixels: refuse images with more pixels than this (``None`` disables the guard), so a
             mistaken or hostile file cannot exhaust memory.
+        watch_decoder: capture the decoder's stderr and refuse data it calls corrupt; ``False`` where the
+            caller captures it around several decodes (:func:`edgemef.io.read_bracket`).
 
     Raises:
         ImageReadError: missing, unreadable, not a supported image, corrupt or truncated.
@@ -207,10 +221,10 @@ def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     size = _header_size(data)
     if size is not None:  # checked before decoding, so a huge file costs no memory
         _check_pixel_count(*size, max_pixels, path)
-    decoded = _decode(data, file_format, path, size)
+    decoded = _decode(data, file_format, path, size, watch_decoder)
     if size is None:
         _check_pixel_count(decoded.shape[1], decoded.shape[0], max_pixels, path)
     pixels, bit_depth = _to_rgb8(decoded, path)
     metadata = read_metadata(data)
     pixels = np.ascontiguousarray(apply_orientation(pixels, metadata.orientation))
-    return LoadedImage(path, pixels, metadata.exposure, bit_depth, file_format)
+    return LoadedImage(path, pixels, metadata.exposure, bit_depth, file_format, metadata.taken)

@@ -38,6 +38,21 @@ class Backend(Protocol):
         ...
 
 
+#: the Python package each runtime needs here
+RUNTIME_PACKAGES = {"onnxruntime": "onnxruntime", "litert": "ai_edge_litert", "executorch": "executorch"}
+
+
+def runtime_available(backend: str) -> bool:
+    """Whether this install can run ``backend``'s artifacts (checked without importing the runtime)."""
+    import importlib.util
+
+    package = RUNTIME_PACKAGES.get(backend)
+    try:
+        return package is not None and importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def available_threads() -> int:
     """CPU threads this process may use."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
