@@ -11,7 +11,9 @@ setup(
         Extension(
             "edgemef._fastlut",
             ["edgemef/_fastlut.c"],
-            extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math", *openmp] if sys.platform != "win32" else ["/O2"],
+            extra_compile_args=["-O3", "-fno-math-errno", "-fno-trapping-math", *openmp]
+            if sys.platform != "win32"
+            else ["/O2"],
             extra_link_args=openmp,
             optional=True,
         )

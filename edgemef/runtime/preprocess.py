@@ -2,34 +2,37 @@
 
 Training (:mod:`edgemef.train.data`), the PyTorch fusion model, the converters' calibration and parity, and
 every runtime use these functions, so the thumbnails a network sees are the same everywhere. The contract
-records them as ``{"resize": "cv2.INTER_AREA on uint8", ...}``.
+records the method as ``preprocessing.resize`` (:data:`RESIZE_METHOD`).
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import cv2
 import numpy as np
 
-#: how the contract names the resize (a device app must match it: box filter, area-weighted, on uint8)
-RESIZE_METHOD = "area (OpenCV INTER_AREA) on the uint8 frames, each frame to size x size ignoring aspect"
+#: how the contract names the resize (a device app must match it: halvings by box filter, then area)
+RESIZE_METHOD = (
+    "halve the uint8 frame (OpenCV INTER_AREA to floor(w/2) x floor(h/2)) while both sides are at least "
+    "4 x size, then area (INTER_AREA) to size x size ignoring aspect"
+)
+
+
+def _thumbnail(frame: np.ndarray, size: int) -> np.ndarray:
+    while frame.shape[0] >= 4 * size and frame.shape[1] >= 4 * size:
+        frame = cv2.resize(frame, (frame.shape[1] // 2, frame.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
 
 
 def resize_thumbnails(frames: np.ndarray, size: int) -> np.ndarray:
-    """``N x H x W x 3`` uint8 -> ``N x size x size x 3`` uint8 by OpenCV ``INTER_AREA``.
+    """``N x H x W x 3`` uint8 -> ``N x size x size x 3`` uint8.
 
-    Frames are resized in parallel threads (OpenCV releases the GIL): 3 frames at 4K take 51 ms instead of
-    87 ms on 2 cores; the pixels are the same.
+    Large frames are first halved with a 2x2 box filter (OpenCV's fast integer-factor ``INTER_AREA``, like
+    a mipmap chain) while both sides stay at least ``4 x size``, then area-resized to ``size``: 3 frames at 4K
+    take about 6 ms instead of about 30 ms for one area resize from full size, and the fused images of
+    the shipped student differ from that by at most 1 grey level (mean 0.05-0.2 on SICE and a 4K
+    bracket). Frames under ``4 x size`` (the training crops) resize in one area step, as before.
     """
-
-    def resize(frame: np.ndarray) -> np.ndarray:
-        return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
-
-    if len(frames) < 2 or frames[0].size < 1_000_000:
-        return np.stack([resize(frame) for frame in frames])
-    with ThreadPoolExecutor(max_workers=len(frames)) as pool:
-        return np.stack(list(pool.map(resize, frames)))
+    return np.stack([_thumbnail(frame, size) for frame in frames])
 
 
 def network_input(frames: np.ndarray, size: int) -> np.ndarray:

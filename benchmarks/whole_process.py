@@ -1,0 +1,105 @@
+"""What a user waits for: whole processes, wall time and peak memory, against OpenCV Mertens in the same run.
+
+    python benchmarks/whole_process.py [--runs 5] [--json FILE]
+
+Each figure is the median of ``--runs`` fresh processes (interpreter start, imports, decoding three JPEGs,
+fusion, encoding, writing), and the peak resident memory of the process. Compared: ``edgemef --help``;
+``edgemef fuse`` with its default (the shipped int8 LiteRT artifact of the default model); and a five-line
+OpenCV Mertens script on the same JPEG brackets (1536x1024 and 3840x2560, 3 exposures, synthetic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from edgemef.bench import machine_description, synthetic_bracket
+
+MERTENS = """
+import sys, cv2, numpy as np
+frames = [cv2.imread(p) for p in sys.argv[1:4]]
+fused = cv2.createMergeMertens().process(frames)
+cv2.imwrite(sys.argv[4], np.clip(fused * 255 + 0.5, 0, 255).astype(np.uint8))
+"""
+SIZES = {"1536x1024": (1536, 1024), "3840x2560": (3840, 2560)}
+
+
+def run_once(command: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS bytes) of one process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
+    return wall, usage.ru_maxrss * 1024
+
+
+def measure(command: list[str], runs: int) -> dict[str, float]:
+    run_once(command)  # warm the file cache
+    results = [run_once(command) for _ in range(runs)]
+    return {
+        "wall_s": round(statistics.median(r[0] for r in results), 3),
+        "peak_rss_mb": round(statistics.median(r[1] for r in results) / 1e6, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    edgemef = [str(Path(sys.executable).with_name("edgemef"))]
+    rows = [{"what": "edgemef --help", **measure([*edgemef, "--help"], args.runs)}]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        script = folder / "mertens.py"
+        script.write_text(MERTENS)
+        for label, (width, height) in SIZES.items():
+            frames = synthetic_bracket(width, height)
+            paths = []
+            for index, frame in enumerate(frames):
+                path = folder / f"{label}_{index}.jpg"
+                cv2.imwrite(str(path), frame[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+                paths.append(str(path))
+            ours = measure([*edgemef, "fuse", *paths, "-o", str(folder / "ours.jpg")], args.runs)
+            theirs = measure([sys.executable, str(script), *paths, str(folder / "mertens.jpg")], args.runs)
+            rows.append(
+                {
+                    "what": f"fuse {label}, 3 JPEGs",
+                    **ours,
+                    "mertens_wall_s": theirs["wall_s"],
+                    "mertens_peak_rss_mb": theirs["peak_rss_mb"],
+                    "wall_ratio": round(ours["wall_s"] / theirs["wall_s"], 2),
+                    "rss_ratio": round(ours["peak_rss_mb"] / theirs["peak_rss_mb"], 2),
+                }
+            )
+    machine = machine_description()
+    print(f"{machine['cpu']}, {machine['cores']} cores; medians of {args.runs} processes")
+    print(
+        "| what | edgemef wall s | peak RSS MB | Mertens script wall s | peak RSS MB | wall ratio | RSS ratio |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['what']} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} | {r.get('mertens_wall_s', '-')} | "
+            f"{r.get('mertens_peak_rss_mb', '-')} | {r.get('wall_ratio', '-')} | {r.get('rss_ratio', '-')} |"
+        )
+    if args.json is not None:
+        args.json.write_text(
+            json.dumps({"machine": machine, "runs": args.runs, "rows": rows}, indent=2) + "\n"
+        )
+
+
+if __name__ == "__main__":
+    main()
