@@ -224,3 +224,43 @@ def test_bench_rows_for_artifacts(
     assert "lut-student (grid 17, onnxruntime fp32)" in table and "| mertens |" in table
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("model,resolution,width,height") and len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "format",
+        "format_version",
+        "model",
+        "family",
+        "output_kind",
+        "target",
+        "backend",
+        "precision",
+        "artifact",
+        "sha256",
+        "size_bytes",
+        "n_exposures",
+        "inputs",
+        "outputs",
+        "graphs",
+        "preprocessing",
+        "postprocessing",
+        "toolchain",
+    ],
+)
+@pytest.mark.parametrize("edit", ["removed", "null", "wrong type"])
+def test_every_contract_field_edited_is_one_clear_error(artifact_copy: Path, field: str, edit: str) -> None:
+    """Each required field of the published schema, removed, null or of another type: one-line error."""
+    from edgemef.runtime import open_artifact
+
+    path = contract_path(artifact_copy)
+    data = json.loads(path.read_text())
+    if edit == "removed":
+        del data[field]
+    else:
+        data[field] = None if edit == "null" else ([1] if isinstance(data[field], str) else "x")
+    path.write_text(json.dumps(data))
+    with pytest.raises(ArtifactError) as caught:
+        open_artifact(artifact_copy)
+    assert "\n" not in str(caught.value) and str(artifact_copy.parent) in str(caught.value)
