@@ -96,6 +96,57 @@ def _corrupt_huffman(frame: np.ndarray) -> bytes:
     return bytes(data)
 
 
+def _tiff(pixels: np.ndarray, extra_tags: tuple = ()) -> bytes:
+    """Uncompressed little-endian TIFF of H x W x S uint8 (S samples; beyond 3 declared as ExtraSamples)."""
+    h, w, s = pixels.shape
+    data = pixels.tobytes()
+    entries = [
+        (256, 3, 1, w),
+        (257, 3, 1, h),
+        (258, 3, 1, 8),
+        (259, 3, 1, 1),
+        (262, 3, 1, 2 if s >= 3 else 1),
+        (273, 4, 1, 0),
+        (277, 3, 1, s),
+        (278, 3, 1, h),
+        (279, 4, 1, len(data)),
+        (284, 3, 1, 1),
+    ]
+    if s > 3:
+        entries.append((338, 3, 1, 0) if s == 4 else (338, 3, s - 3, 0))
+    entries += list(extra_tags)
+    entries.sort()
+    n = len(entries)
+    ifd_offset = 8
+    ifd_size = 2 + 12 * n + 4
+    extra_at = ifd_offset + ifd_size
+    extra = b""
+    packed = []
+    for tag, typ, count, value in entries:
+        if tag == 338 and count > 1:
+            payload = struct.pack(f"<{count}H", *([0] * count))
+            packed.append(struct.pack("<HHII", tag, typ, count, extra_at + len(extra)))
+            extra += payload
+        elif typ == 3:
+            packed.append(struct.pack("<HHIHH", tag, typ, count, value, 0))
+        else:
+            packed.append(struct.pack("<HHII", tag, typ, count, value))
+    data_at = extra_at + len(extra)
+    packed = [
+        p if not p.startswith(struct.pack("<HH", 273, 4)) else struct.pack("<HHII", 273, 4, 1, data_at)
+        for p in packed
+    ]
+    return (
+        b"II*\x00"
+        + struct.pack("<I", ifd_offset)
+        + struct.pack("<H", n)
+        + b"".join(packed)
+        + b"\x00\x00\x00\x00"
+        + extra
+        + data
+    )
+
+
 Writer = Callable[[Path, np.ndarray], list[str]]  # writes the case's files into a folder, returns the args
 
 
@@ -225,6 +276,12 @@ ERRORS: list[tuple[str, Writer, list[str], str]] = [
         [],
         "sample type",
     ),
+    (
+        "tiff-5-extra-samples",
+        _converted(lambda f: _tiff(np.concatenate([f, f[..., :2], f], axis=2)), ".tiff"),
+        [],
+        "TIFF",
+    ),
     ("pixel-guard", _bracket_with(None), ["--max-pixels", "1000"], "guard"),
     (
         "decoder-limit",
@@ -272,6 +329,7 @@ ACCEPTED: list[tuple[str, Writer, list[str]]] = [
     ("exif-orientation-5", _converted(lambda f: _exif_rotation(f, 5), ".jpg"), []),
     ("exif-orientation-8", _converted(lambda f: _exif_rotation(f, 8), ".jpg"), []),
     ("tiff", _converted(lambda f: cv2.imencode(".tiff", f[..., ::-1])[1].tobytes(), ".tiff"), []),
+    ("tiff-unknown-tag", _converted(lambda f: _tiff(f, ((65000, 3, 1, 7),)), ".tiff"), []),
 ]
 
 MODES = {
