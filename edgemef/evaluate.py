@@ -7,13 +7,14 @@ import platform
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from tqdm import tqdm
 
 from edgemef import __version__
 from edgemef.data.datasets import Scene, load_scene
 from edgemef.io import DEFAULT_MAX_PIXELS
-from edgemef.metrics import mef_ssim, psnr, ssim
+from edgemef.metrics import mef_ssim, mu_law, psnr, psnr_mu, ssim
 from edgemef.models.registry import FusionModel
 
 
@@ -74,6 +75,7 @@ def evaluate(
     exposures: str | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     progress: bool = True,
+    output_kind: str = "display-srgb8",
 ) -> EvalReport:
     """Fuse every scene with ``model`` and score it.
 
@@ -85,6 +87,9 @@ def evaluate(
             :func:`edgemef.data.select_exposures`).
         max_pixels: per-frame pixel guard.
         progress: show a progress bar on stderr.
+        output_kind: what the model's fused image is (its family's ``output_kind``): ``display-srgb8`` is
+            scored as it is; ``scene-linear`` radiance is scored with PSNR-mu against a linear reference,
+            and SSIM and MEF-SSIM on its mu-law tone map (8-bit).
     """
     results = []
     for scene in tqdm(scenes, desc=f"eval {model.name}", unit="scene", disable=not progress, leave=False):
@@ -92,20 +97,43 @@ def evaluate(
         start = time.perf_counter()
         fused = model.fuse(bracket.frames)
         fuse_ms = (time.perf_counter() - start) * 1000.0
+        scores = _scores(fused, reference, bracket.frames, output_kind)
         results.append(
             SceneResult(
                 scene=scene.name,
                 n_exposures=len(bracket),
                 width=bracket.size[0],
                 height=bracket.size[1],
-                psnr=psnr(fused, reference) if reference is not None else None,
-                ssim=ssim(fused, reference) if reference is not None else None,
-                mef_ssim=mef_ssim(bracket.frames, fused),
+                **scores,
                 fuse_ms=fuse_ms,
             )
         )
     environment = {"edgemef": __version__, "python": platform.python_version(), "machine": platform.machine()}
     return EvalReport(model.name, dataset, exposures or "auto", tuple(results), environment)
+
+
+def _scores(fused: Any, reference: Any, frames: Any, output_kind: str) -> dict[str, float | None]:
+    """PSNR, SSIM (with a reference) and MEF-SSIM of one fused image, by its kind."""
+    if output_kind == "scene-linear":
+        display = (mu_law(fused / max(float(fused.max()), 1e-12)) * 255 + 0.5).astype("uint8")
+        linear_reference = reference.astype("float64") if reference is not None else None
+        return {
+            "psnr": psnr_mu(fused, linear_reference) if linear_reference is not None else None,
+            "ssim": ssim(
+                display,
+                (mu_law(linear_reference / max(float(linear_reference.max()), 1e-12)) * 255 + 0.5).astype(
+                    "uint8"
+                ),
+            )
+            if linear_reference is not None
+            else None,
+            "mef_ssim": mef_ssim(frames, display),
+        }
+    return {
+        "psnr": psnr(fused, reference) if reference is not None else None,
+        "ssim": ssim(fused, reference) if reference is not None else None,
+        "mef_ssim": mef_ssim(frames, fused),
+    }
 
 
 def _cell(value: float | None, digits: int) -> str:

@@ -325,3 +325,26 @@ def test_exif_bytes_do_not_break_non_exif_reads() -> None:
     buffer = io.BytesIO()
     Image.fromarray(textured_scene()).save(buffer, format="PNG")
     assert read_metadata(buffer.getvalue()).exposure == ExposureInfo()
+
+
+def test_fused_images_are_written_by_their_kind(tmp_path: Path) -> None:
+    """Display images go to 8-bit formats, scene-linear radiance to Radiance .hdr; a mismatch is refused."""
+    import cv2
+
+    from edgemef.errors import ImageWriteError
+    from edgemef.io import write_fused
+
+    radiance = np.random.default_rng(0).random((8, 10, 3)).astype(np.float32) * 40.0
+    path = write_fused(tmp_path / "scene.hdr", radiance, "scene-linear")
+    back = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)[..., ::-1]
+    # RGBE: one shared exponent per pixel, so each channel is exact to ~1 % of the pixel's largest
+    assert (
+        back.dtype == np.float32 and (np.abs(back - radiance) <= 0.02 * radiance.max(-1, keepdims=True)).all()
+    )
+    display = np.zeros((8, 10, 3), np.uint8)
+    assert write_fused(tmp_path / "d.png", display, "display-srgb8").exists()
+    with pytest.raises(ImageWriteError, match="write it as .hdr"):
+        write_fused(tmp_path / "scene.jpg", radiance, "scene-linear")
+    with pytest.raises(ImageWriteError, match="write it as .jpg"):
+        write_fused(tmp_path / "d.hdr", display, "display-srgb8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "scene.hdr"]

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from edgemef.evaluate import evaluate, format_report
     from edgemef.io import atomic_write_bytes
     from edgemef.models import create_model
+    from edgemef.models.registry import family_of
 
     options = model_options(args)  # an unknown name or a bad option fails before any work
     if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
@@ -76,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         exposures=args.exposures,
         max_pixels=args.max_pixels,
         progress=sys.stderr.isatty(),
+        output_kind=family_of(args.model).output_kind.value,
     )
     print(format_report(report))
     if args.json is not None:

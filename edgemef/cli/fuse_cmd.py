@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.errors import ArtifactError, BracketError, EdgemefError, ImageWriteError
-from edgemef.io.limits import WRITABLE_DTYPES
+from edgemef.io.limits import OUTPUT_EXTENSIONS, WRITABLE_DTYPES
 from edgemef.models import create_model, get_model_spec
 from edgemef.models.registry import default_models, torch_available
 from edgemef.weights import shipped_exposure_counts, shipped_weights
@@ -91,7 +91,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="shoot: cut flat folders into brackets of N frames in capture order (default: by EXIF)",
     )
     parser.add_argument(
-        "--format", default="jpg", choices=("jpg", "png", "tif"), help="shoot: output format (default jpg)"
+        "--format",
+        default="jpg",
+        choices=("jpg", "png", "tif", "hdr"),
+        help="shoot: output format (default jpg; hdr for models whose fused image is scene-linear)",
     )
     parser.add_argument("--overwrite", action="store_true", help="shoot: replace fused images that exist")
     add_max_pixels_argument(parser)
@@ -130,7 +133,18 @@ class Fusers:
 
         fusion = open_artifact(artifact)
         fusion.warm_up()
+        fusion.output_kind = self.output_kind(fusion, None)
         return fusion
+
+    @staticmethod
+    def output_kind(fusion: Any, model_name: str | None) -> str:
+        """What ``fusion`` makes: an artifact's contract says; a registered model's family declares it."""
+        contract = getattr(fusion, "contract", None)
+        if contract is not None:
+            return str(contract.output_kind)
+        from edgemef.models.registry import family_of
+
+        return family_of(model_name or fusion.name).output_kind.value
 
     def __call__(self, n_exposures: int) -> Any:
         """The model for brackets of ``n_exposures`` (made on first use; the default one says on stderr
@@ -158,6 +172,7 @@ class Fusers:
                         f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {n_exposures}"
                     )
                 fusion = create_model(model_name, **self.options)
+                fusion.output_kind = self.output_kind(fusion, model_name)
                 warm = getattr(fusion, "warm_up", None)
                 if warm is not None:
                     warm()  # one-time loads (a fast kernel) are not part of the fusion time
@@ -175,17 +190,18 @@ def run(args: argparse.Namespace) -> int:
         raise BracketError(f"--bracket-size must be at least 2, got {args.bracket_size}")
     if args.output.is_dir() or not args.output.suffix:
         return _run_shoot(args)
-    from edgemef.io import expand_sources, read_bracket, write_image
+    from edgemef.io import expand_sources, read_bracket, write_fused
 
     paths = expand_sources(args.inputs)
     _check_output(args.output, paths)
     fusers = Fusers(args)
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
     model = fusers(len(bracket))
+    _check_kind(args.output, model.output_kind)
     start = time.perf_counter()
     fused = model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
-    write_image(args.output, fused, jpeg_quality=args.quality)
+    write_fused(args.output, fused, model.output_kind, jpeg_quality=args.quality)
     detail = f"network {model.last_predict_ms:.0f} ms" if hasattr(model, "last_predict_ms") else ""
     _report(bracket, model.name, elapsed_ms, args.output, detail)
     return 0
@@ -195,7 +211,7 @@ def _run_shoot(args: argparse.Namespace) -> int:
     """Every bracket of the inputs into the folder ``args.output``; returns 1 if any failed."""
     from tqdm import tqdm
 
-    from edgemef.io import read_bracket, write_image
+    from edgemef.io import read_bracket, write_fused
     from edgemef.io.shoot import find_brackets
 
     if args.output.exists() and not args.output.is_dir():
@@ -217,8 +233,9 @@ def _run_shoot(args: argparse.Namespace) -> int:
             if item.problem:
                 raise BracketError(item.problem)
             bracket = read_bracket(item.paths, max_pixels=args.max_pixels)
-            image = fusers(len(bracket)).fuse(bracket.frames)
-            write_image(target, image, jpeg_quality=args.quality)
+            model = fusers(len(bracket))
+            _check_kind(target, model.output_kind)
+            write_fused(target, model.fuse(bracket.frames), model.output_kind, jpeg_quality=args.quality)
             fused += 1
         except EdgemefError as exc:
             failed.append(f"{item.name} ({', '.join(p.name for p in item.paths)}): {exc}")
@@ -231,6 +248,15 @@ def _run_shoot(args: argparse.Namespace) -> int:
     for line in failed:
         print(f"  {line}")
     return 1 if failed else 0
+
+
+def _check_kind(output: Path, output_kind: str) -> None:
+    """Refuse, before fusing, an output file that cannot hold this kind of fused image."""
+    allowed = OUTPUT_EXTENSIONS[output_kind]
+    if output.suffix.lower() not in allowed:
+        raise ImageWriteError(
+            f"{output}: this model's fused image is {output_kind}; write it as {', '.join(allowed)}"
+        )
 
 
 def _report(bracket: Bracket, model: str, elapsed_ms: float, output: Path, detail: str = "") -> None:

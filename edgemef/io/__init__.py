@@ -24,6 +24,7 @@ __getattr__, __all__ = lazy_exports(
         "read_bracket": "edgemef.io.bracket",
         "read_image": "edgemef.io.read",
         "read_metadata": "edgemef.io.exif",
+        "write_fused": "edgemef.io.write",
         "write_image": "edgemef.io.write",
     },
 )

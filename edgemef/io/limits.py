@@ -12,3 +12,10 @@ WRITABLE_DTYPES = {
     ".tif": ("uint8", "uint16"),
     ".tiff": ("uint8", "uint16"),
 }
+
+#: Output files by the kind of fused image (a model family's ``output_kind``): display-referred 8-bit sRGB
+#: images, or scene-referred linear float RGB written as Radiance HDR.
+OUTPUT_EXTENSIONS = {
+    "display-srgb8": (".jpg", ".jpeg", ".png", ".tif", ".tiff"),
+    "scene-linear": (".hdr",),
+}

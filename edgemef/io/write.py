@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from edgemef.errors import ImageWriteError
-from edgemef.io.limits import WRITABLE_DTYPES
+from edgemef.io.limits import OUTPUT_EXTENSIONS, WRITABLE_DTYPES
 
 #: Output formats by extension, and the sample types each takes.
 WRITABLE = {suffix: tuple(np.dtype(name).type for name in names) for suffix, names in WRITABLE_DTYPES.items()}
@@ -26,10 +26,10 @@ def check_output_path(path: str | Path, *, image: bool = True) -> None:
     """Fail before any work if ``path`` cannot be written: a known image extension (``image``) and an
     existing, writable folder."""
     path = Path(path)
-    if image and path.suffix.lower() not in WRITABLE:
+    known = sorted({suffix for suffixes in OUTPUT_EXTENSIONS.values() for suffix in suffixes})
+    if image and path.suffix.lower() not in known:
         raise ImageWriteError(
-            f"{path}: cannot write '{path.suffix or '(no extension)'}' files; "
-            f"use one of {', '.join(sorted(WRITABLE))}"
+            f"{path}: cannot write '{path.suffix or '(no extension)'}' files; use one of {', '.join(known)}"
         )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -124,6 +124,33 @@ def encode_image(image: np.ndarray, extension: str, *, jpeg_quality: int = 95) -
     if not ok:
         raise ImageWriteError(f"OpenCV could not encode a {image.shape} {image.dtype} image as {extension}")
     return buffer.tobytes()
+
+
+def write_fused(path: str | Path, image: np.ndarray, output_kind: str, *, jpeg_quality: int = 95) -> Path:
+    """Write a fused image by its kind (a family's ``output_kind``): ``display-srgb8`` uint8 sRGB through
+    :func:`write_image`; ``scene-linear`` float RGB radiance as Radiance ``.hdr``. Atomic.
+
+    Raises:
+        ImageWriteError: an extension that does not take this kind of image, or a failed write.
+    """
+    path = Path(path)
+    allowed = OUTPUT_EXTENSIONS.get(output_kind)
+    if allowed is None:
+        raise ImageWriteError(f"unknown output kind {output_kind!r}; known: {', '.join(OUTPUT_EXTENSIONS)}")
+    if path.suffix.lower() not in allowed:
+        raise ImageWriteError(
+            f"{path}: this model's fused image is {output_kind}; write it as {', '.join(allowed)}"
+        )
+    if output_kind == "display-srgb8":
+        return write_image(path, image, jpeg_quality=jpeg_quality)
+    if image.ndim != 3 or image.shape[2] != 3 or not np.issubdtype(image.dtype, np.floating):
+        raise ImageWriteError(f"expected linear float RGB H x W x 3, got {image.dtype} {image.shape}")
+    bgr = np.ascontiguousarray(image[..., ::-1], dtype=np.float32)
+    ok, buffer = cv2.imencode(".hdr", bgr)
+    if not ok:
+        raise ImageWriteError(f"{path}: OpenCV could not encode a Radiance HDR image")
+    atomic_write_bytes(path, buffer.tobytes())
+    return path
 
 
 def write_image(path: str | Path, image: np.ndarray, *, jpeg_quality: int = 95) -> Path:
