@@ -343,8 +343,8 @@ def test_fused_images_are_written_by_their_kind(tmp_path: Path) -> None:
     )
     display = np.zeros((8, 10, 3), np.uint8)
     assert write_fused(tmp_path / "d.png", display, "display-srgb8").exists()
-    with pytest.raises(ImageWriteError, match="write it as .hdr"):
+    with pytest.raises(ImageWriteError, match=r"write it as \.hdr"):
         write_fused(tmp_path / "scene.jpg", radiance, "scene-linear")
-    with pytest.raises(ImageWriteError, match="write it as .jpg"):
+    with pytest.raises(ImageWriteError, match=r"write it as \.jpg"):
         write_fused(tmp_path / "d.hdr", display, "display-srgb8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "scene.hdr"]
