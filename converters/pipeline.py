@@ -27,7 +27,7 @@ from typing import Any
 
 from converters.base import ExportResult
 from converters.capabilities import PARITY_GATE_DB, PRECISIONS, RuntimeSpec, resolve_target
-from converters.graphs import ExportGraph, ExportRequest, Runner, TorchRunner
+from converters.graphs import ExportGraph, ExportRequest, Runner, TensorInfo, TorchRunner
 from edgemef.errors import ArtifactError, ConversionError, UnknownModelError
 from edgemef.models.family import ModelFamily
 from edgemef.models.registry import convertible_models, default_models, family_of
@@ -205,35 +205,21 @@ def graph_file_name(stem: str, graph: ExportGraph, first: bool, runtime: Runtime
 def _tensor_specs(graph: ExportGraph, exported: ExportResult) -> tuple[tuple[TensorSpec, ...], ...]:
     """The contract's inputs and outputs of one graph: shapes from an example run in PyTorch."""
     outputs = TorchRunner(graph.module).run(*graph.example_feed())
-    inputs = tuple(
-        TensorSpec(
-            info.name,
-            tuple(example.shape),
-            "float32",
-            info.layout,
-            info.description,
-            runtime_name,
-            index,
-            info.value_range,
+
+    def spec(info: TensorInfo, shape: tuple[int, ...], runtime_name: str, index: int) -> TensorSpec:
+        return TensorSpec(
+            info.name, shape, "float32", info.layout, info.description, runtime_name, index, info.value_range
         )
-        for index, (info, example, runtime_name) in enumerate(
+
+    inputs = tuple(
+        spec(info, tuple(example.shape), name, index)
+        for index, (info, example, name) in enumerate(
             zip(graph.input_info, graph.inputs.values(), exported.input_names, strict=True)
         )
     )
     results = tuple(
-        TensorSpec(
-            info.name,
-            tuple(outputs[info.name].shape),
-            "float32",
-            info.layout,
-            info.description,
-            runtime_name,
-            index,
-            info.value_range,
-        )
-        for index, (info, runtime_name) in enumerate(
-            zip(graph.output_info, exported.output_names, strict=True)
-        )
+        spec(info, tuple(outputs[info.name].shape), name, index)
+        for index, (info, name) in enumerate(zip(graph.output_info, exported.output_names, strict=True))
     )
     return inputs, results
 
