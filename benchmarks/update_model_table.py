@@ -1,12 +1,15 @@
-"""Regenerate the README's "Models" table from each family's ``info.json`` (nothing typed by hand).
+"""Regenerate the README's "Models" table and the model card's quality tables from each family's
+``info.json`` (nothing typed by hand).
 
     python benchmarks/update_model_table.py
 
 One row per registered family that declares an info file: its models, paper, parameter count, quality on
 the held-out SICE scenes (3 exposures, full resolution) beside Mertens, and its fastest exported artifact at
 4K beside Mertens timed in the same run. The block between ``<!-- models:start -->`` and
-``<!-- models:end -->`` in README.md is replaced; the figures themselves are measured by the commands each
-family's docs page gives and recorded in its ``info.json``.
+``<!-- models:end -->`` in README.md is replaced, and in ``edgemef/weights/MODEL_CARD.md`` the block between
+``<!-- quality:FAMILY:start -->`` and ``<!-- quality:FAMILY:end -->`` of every family: each measured quality
+row of its ``info.json`` with Mertens on the same data. The figures themselves are measured by the commands
+each family's docs page gives and recorded in its ``info.json``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pathlib import Path
 from edgemef.models.family import ModelFamily
 from edgemef.models.registry import BASELINE, list_families
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+MODEL_CARD = ROOT / "edgemef" / "weights" / "MODEL_CARD.md"
 HELD_OUT = "SICE held-out scene1+scene10"
 START, END = "<!-- models:start -->", "<!-- models:end -->"
 
@@ -84,13 +89,50 @@ def model_table() -> str:
     return "\n".join(lines)
 
 
+def _number(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def quality_table(family: ModelFamily) -> str:
+    """The family's model-card block, markers included: every measured quality row."""
+    start, end = f"<!-- quality:{family.name}:start -->", f"<!-- quality:{family.name}:end -->"
+    lines = [
+        start,
+        "| model | data | exposures | size | PSNR dB | SSIM | MEF-SSIM | Mertens: PSNR dB / SSIM / MEF-SSIM |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in family.info_data["measured"]["quality"]:
+        model = row["model"] + (f", grid {row['grid']}" if "grid" in row else "")
+        mertens = " / ".join(
+            _number(row.get(key), digits)
+            for key, digits in (("mertens_psnr_db", 2), ("mertens_ssim", 4), ("mertens_mef_ssim", 4))
+        )
+        lines.append(
+            f"| {model} | {row['dataset']} | {row['exposures']} | {row['resolution']} | "
+            f"{_number(row['psnr_db'], 2)} | {_number(row['ssim'], 4)} | {_number(row['mef_ssim'], 4)} | "
+            f"{mertens} |"
+        )
+    lines.append(end)
+    return "\n".join(lines)
+
+
+def replace_block(text: str, block: str, where: str) -> str:
+    """``text`` with the marked block that ``block`` starts and ends with replaced by it."""
+    start, end = block.splitlines()[0], block.splitlines()[-1]
+    if start not in text or end not in text:
+        raise SystemExit(f"{where} has no {start} ... {end} block")
+    head, rest = text.split(start, 1)
+    return head + block + rest.split(end, 1)[1]
+
+
 def main() -> None:
-    text = README.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"README.md has no {START} ... {END} block")
-    head, rest = text.split(START, 1)
-    README.write_text(head + model_table() + rest.split(END, 1)[1], encoding="utf-8")
-    print("README.md: models block regenerated")
+    README.write_text(replace_block(README.read_text(encoding="utf-8"), model_table(), "README.md"))
+    card = MODEL_CARD.read_text(encoding="utf-8")
+    for family in list_families():
+        if family.info is not None:
+            card = replace_block(card, quality_table(family), "MODEL_CARD.md")
+    MODEL_CARD.write_text(card, encoding="utf-8")
+    print("README.md: models block regenerated; MODEL_CARD.md: quality blocks regenerated")
 
 
 if __name__ == "__main__":
