@@ -98,7 +98,8 @@ def quality_table(family: ModelFamily) -> str:
     start, end = f"<!-- quality:{family.name}:start -->", f"<!-- quality:{family.name}:end -->"
     lines = [
         start,
-        "| model | data | exposures | size | PSNR dB | SSIM | MEF-SSIM | Mertens: PSNR dB / SSIM / MEF-SSIM |",
+        "| model | data | exposures | size | PSNR dB | SSIM | MEF-SSIM | Mertens: PSNR dB / SSIM / MEF-SSIM"
+        " |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in family.info_data["measured"]["quality"]:
