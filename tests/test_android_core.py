@@ -4,6 +4,7 @@ which .ci/run installs)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -66,4 +67,13 @@ def test_java_core_agrees_with_python(tmp_path: Path) -> None:
     passed = int(re.search(r"(\d+) tests successful", ran.stdout).group(1))
     failed = int(re.search(r"(\d+) tests failed", ran.stdout).group(1))
     print(f"java: {passed} passed, {failed} failed")
-    assert ran.returncode == 0 and failed == 0 and passed >= 6, ran.stdout[-4000:]
+    assert ran.returncode == 0 and failed == 0 and passed >= 7, ran.stdout[-4000:]
+    # the report the Java core wrote is a valid profile report, rendered by edgemef profile --render
+    jsonschema = pytest.importorskip("jsonschema")
+    from edgemef.cli.main import main
+    from edgemef.profile.schema import REPORT_SCHEMA
+
+    report = golden / "android_report.json"
+    jsonschema.validate(json.loads(report.read_text()), REPORT_SCHEMA)
+    assert main(["profile", "--render", str(report), "--report", str(tmp_path / "android.html")]) == 0
+    assert "android_demo benchmark mode" in (tmp_path / "android.html").read_text()

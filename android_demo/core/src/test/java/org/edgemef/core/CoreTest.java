@@ -140,6 +140,25 @@ class CoreTest {
     }
 
     @Test
+    void benchmarkReportInTheProfileSchema() throws Exception {
+        double[] runs = {12.0, 10.0, 11.0, 30.0, 9.0};
+        JSONObject summary = ProfileReport.summary(runs);
+        assertEquals(11.0, summary.getDouble("median_ms"), 1e-9);
+        assertEquals(22.8, summary.getDouble("p90_ms"), 1e-9);  // numpy.percentile(runs, 90)
+        java.util.Map<String, double[]> stages = new java.util.LinkedHashMap<String, double[]>();
+        stages.put("decode", new double[] {5, 6, 5});
+        stages.put("thumbnails", new double[] {1, 1, 2});
+        stages.put("predictor", new double[] {20, 21, 19});
+        stages.put("apply", new double[] {3, 3, 4});
+        stages.put("encode", new double[] {7, 8, 7});
+        Contract contract = Contract.parse(read("contract.json"));
+        JSONObject report = ProfileReport.build(contract, "lut-student-int8-g33.tflite", 657008, "grid 33",
+            stages, "android-emulator", "JVM test run, not a phone", 600, 400, 2, 0, 720000);
+        assertEquals(37.0, report.getJSONObject("end_to_end").getDouble("median_ms"), 1e-9);  // 36, 39, 37
+        Files.write(golden.resolve("android_report.json"), report.toString(1).getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void lutTextureInHalfFloats() throws Exception {
         assertEquals((short) 0x3C00, LutTexture.halfBits(1.0f));
         assertEquals((short) 0x0000, LutTexture.halfBits(0.0f));
