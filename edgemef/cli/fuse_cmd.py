@@ -11,13 +11,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.errors import ArtifactError, BracketError, EdgemefError, ImageWriteError
 from edgemef.io.limits import OUTPUT_EXTENSIONS, WRITABLE_DTYPES
 from edgemef.models import create_model, get_model_spec
-from edgemef.models.registry import default_models, torch_available
+from edgemef.models.registry import default_models, family_of, torch_available
 from edgemef.weights import shipped_exposure_counts, shipped_weights
 
 if TYPE_CHECKING:
@@ -110,6 +110,13 @@ def _check_output(output: Path, inputs: list[Path]) -> None:
         raise ImageWriteError(f"{output}: is one of the inputs; refusing to overwrite it")
 
 
+class Fuser(NamedTuple):
+    """A fusion model and the kind of image it makes (its family's ``output_kind``)."""
+
+    model: Any
+    output_kind: str
+
+
 class Fusers:
     """The fusion model(s) of one command, created once and reused for every bracket (by exposure count)."""
 
@@ -124,29 +131,19 @@ class Fusers:
         elif args.model is not None or args.grid is not None or args.weights is not None:
             args.model = args.model or default_models()[0].name
             self.options = model_options(args)  # option mistakes fail before any work
-        self._made: dict[int, Any] = {}
+        self._made: dict[int, Fuser] = {}
         if args.artifact is not None:
             self._made[-1] = self._open(args.artifact)  # a bad artifact fails before the frames are read
 
-    def _open(self, artifact: Path) -> Any:
+    def _open(self, artifact: Path) -> Fuser:
+        """An artifact's runtime; its contract says what it makes."""
         from edgemef.runtime import open_artifact
 
         fusion = open_artifact(artifact)
         fusion.warm_up()
-        fusion.output_kind = self.output_kind(fusion, None)
-        return fusion
+        return Fuser(fusion, str(fusion.contract.output_kind))
 
-    @staticmethod
-    def output_kind(fusion: Any, model_name: str | None) -> str:
-        """What ``fusion`` makes: an artifact's contract says; a registered model's family declares it."""
-        contract = getattr(fusion, "contract", None)
-        if contract is not None:
-            return str(contract.output_kind)
-        from edgemef.models.registry import family_of
-
-        return family_of(model_name or fusion.name).output_kind.value
-
-    def __call__(self, n_exposures: int) -> Any:
+    def __call__(self, n_exposures: int) -> Fuser:
         """The model for brackets of ``n_exposures`` (made on first use; the default one says on stderr
         what it is)."""
         if -1 in self._made:
@@ -158,9 +155,10 @@ class Fusers:
                 if reason:
                     print(f"edgemef fuse: note: {reason}", file=sys.stderr)
             if artifact is not None:
-                fusion = self._open(artifact)
+                fuser = self._open(artifact)
                 print(
-                    f"edgemef fuse: {n_exposures} exposures: {fusion.name} from {artifact}", file=sys.stderr
+                    f"edgemef fuse: {n_exposures} exposures: {fuser.model.name} from {artifact}",
+                    file=sys.stderr,
                 )
             else:
                 spec = get_model_spec(model_name)
@@ -172,14 +170,14 @@ class Fusers:
                         f"model {spec.name} fuses {spec.min_exposures} to {most} exposures, got {n_exposures}"
                     )
                 fusion = create_model(model_name, **self.options)
-                fusion.output_kind = self.output_kind(fusion, model_name)
+                fuser = Fuser(fusion, family_of(model_name).output_kind.value)
                 warm = getattr(fusion, "warm_up", None)
                 if warm is not None:
                     warm()  # one-time loads (a fast kernel) are not part of the fusion time
                 if self.args.model is None:
                     where = " in PyTorch" if spec.needs_torch else ""
                     print(f"edgemef fuse: {n_exposures} exposures: {model_name}{where}", file=sys.stderr)
-            self._made[n_exposures] = fusion
+            self._made[n_exposures] = fuser
         return self._made[n_exposures]
 
 
@@ -196,14 +194,16 @@ def run(args: argparse.Namespace) -> int:
     _check_output(args.output, paths)
     fusers = Fusers(args)
     bracket = read_bracket(paths, max_pixels=args.max_pixels)
-    model = fusers(len(bracket))
-    _check_kind(args.output, model.output_kind)
+    fuser = fusers(len(bracket))
+    _check_kind(args.output, fuser.output_kind)
     start = time.perf_counter()
-    fused = model.fuse(bracket.frames)
+    fused = fuser.model.fuse(bracket.frames)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
-    write_fused(args.output, fused, model.output_kind, jpeg_quality=args.quality)
-    detail = f"network {model.last_predict_ms:.0f} ms" if hasattr(model, "last_predict_ms") else ""
-    _report(bracket, model.name, elapsed_ms, args.output, detail)
+    write_fused(args.output, fused, fuser.output_kind, jpeg_quality=args.quality)
+    network = getattr(fuser.model, "last_predict_ms", None)
+    _report(
+        bracket, fuser.model.name, elapsed_ms, args.output, f"network {network:.0f} ms" if network else ""
+    )
     return 0
 
 
@@ -233,9 +233,11 @@ def _run_shoot(args: argparse.Namespace) -> int:
             if item.problem:
                 raise BracketError(item.problem)
             bracket = read_bracket(item.paths, max_pixels=args.max_pixels)
-            model = fusers(len(bracket))
-            _check_kind(target, model.output_kind)
-            write_fused(target, model.fuse(bracket.frames), model.output_kind, jpeg_quality=args.quality)
+            fuser = fusers(len(bracket))
+            _check_kind(target, fuser.output_kind)
+            write_fused(
+                target, fuser.model.fuse(bracket.frames), fuser.output_kind, jpeg_quality=args.quality
+            )
             fused += 1
         except EdgemefError as exc:
             failed.append(f"{item.name} ({', '.join(p.name for p in item.paths)}): {exc}")
