@@ -348,3 +348,29 @@ def test_fused_images_are_written_by_their_kind(tmp_path: Path) -> None:
     with pytest.raises(ImageWriteError, match=r"write it as \.jpg"):
         write_fused(tmp_path / "d.hdr", display, "display-srgb8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "scene.hdr"]
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    """A temporary named for a process that no longer exists (SIGKILL, power loss) goes on the next write
+    to the same path; a live process's (another writer's) stays."""
+    from edgemef.io import atomic_write_bytes
+
+    target = tmp_path / "out.jpg"
+    stale = tmp_path / f".out.jpg.edgemef-{_finished_pid()}-abcd1234.tmp"
+    stale.write_bytes(b"partial")
+    live = tmp_path / f".out.jpg.edgemef-{os.getppid()}-efgh5678.tmp"
+    live.write_bytes(b"another writer")
+    other = tmp_path / f".other.jpg.edgemef-{_finished_pid()}-ijkl9012.tmp"
+    other.write_bytes(b"another output's")
+    atomic_write_bytes(target, b"done")
+    assert target.read_bytes() == b"done"
+    assert not stale.exists() and live.exists() and other.exists()
+
+
+def _finished_pid() -> int:
+    """The PID of a child that has exited and been reaped: no process has it now."""
+    import subprocess
+
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid

@@ -41,8 +41,9 @@ def check_output_path(path: str | Path, *, image: bool = True) -> None:
         raise ImageWriteError(f"{path}: output folder {folder} is not writable ({exc.strerror})") from None
 
 
-def _temporary_prefix(path: Path, pid: int | str) -> str:
-    return f".{path.name}.edgemef-{pid}-"
+def _temporary_stem(path: Path) -> str:
+    """What every temporary for ``path`` starts with; the writer's PID and a random tag follow."""
+    return f".{path.name}.edgemef-"
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
@@ -50,8 +51,9 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     it whose writing process no longer exists. Returns what was removed."""
     folder = path.parent if str(path.parent) else Path(".")
     removed = []
-    for candidate in folder.glob(f"{glob.escape(_temporary_prefix(path, '*'))}*.tmp"):
-        pid_text = candidate.name[len(_temporary_prefix(path, "")) :].split("-", 1)[0]
+    stem = _temporary_stem(path)
+    for candidate in folder.glob(f"{glob.escape(stem)}*.tmp"):
+        pid_text = candidate.name[len(stem) :].split("-", 1)[0]
         if not pid_text.isdigit() or int(pid_text) == os.getpid() or _alive(int(pid_text)):
             continue
         with contextlib.suppress(OSError):
@@ -83,7 +85,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     remove_stale_temporaries(path)
     try:
         fd, tmp_name = tempfile.mkstemp(
-            dir=folder, prefix=_temporary_prefix(path, os.getpid()), suffix=".tmp"
+            dir=folder, prefix=f"{_temporary_stem(path)}{os.getpid()}-", suffix=".tmp"
         )
     except OSError as exc:
         raise ImageWriteError(f"{path}: cannot write to {folder} ({exc.strerror or exc})") from None
