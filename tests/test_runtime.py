@@ -12,7 +12,7 @@ import pytest
 
 from edgemef.cli.main import main
 from edgemef.errors import ArtifactError, BracketError
-from edgemef.models.lut_distill.runtime import LutArtifactFusion as ArtifactFusion
+from edgemef.models.lut_distill.runtime import LutArtifactFusion
 from edgemef.runtime import Contract, artifact_sha256, contract_path, read_contract
 from tests.conftest import run_python_without_torch
 
@@ -53,7 +53,7 @@ def test_contract_round_trips(onnx_artifact: Path) -> None:
 def test_missing_contract(artifact_copy: Path) -> None:
     contract_path(artifact_copy).unlink()
     with pytest.raises(ArtifactError, match="no contract"):
-        ArtifactFusion(artifact_copy)
+        LutArtifactFusion(artifact_copy)
 
 
 def test_sha256_mismatch(artifact_copy: Path) -> None:
@@ -61,7 +61,7 @@ def test_sha256_mismatch(artifact_copy: Path) -> None:
     data[len(data) // 2] ^= 0xFF
     artifact_copy.write_bytes(bytes(data))
     with pytest.raises(ArtifactError, match="does not match its contract"):
-        ArtifactFusion(artifact_copy)
+        LutArtifactFusion(artifact_copy)
 
 
 @pytest.fixture(scope="module")
@@ -84,20 +84,20 @@ def test_truncated_artifact_with_matching_contract_fails_to_load(
     shutil.copy(contract_path(source), contract_path(artifact))
     _rewrite_contract(artifact, sha256=artifact_sha256(artifact))
     with pytest.raises(ArtifactError, match=f"{runtime} cannot load it"):
-        ArtifactFusion(artifact).fuse(np.zeros((3, 16, 16, 3), np.uint8))
+        LutArtifactFusion(artifact).fuse(np.zeros((3, 16, 16, 3), np.uint8))
 
 
 def test_other_format_version(artifact_copy: Path) -> None:
     _rewrite_contract(artifact_copy, format_version=99)
     with pytest.raises(ArtifactError, match="format version 99"):
-        ArtifactFusion(artifact_copy)
+        LutArtifactFusion(artifact_copy)
 
 
 @pytest.mark.parametrize("damage", ["not json", "[]", '{"format": "edgemef-contract", "format_version": 1}'])
 def test_malformed_contract(artifact_copy: Path, damage: str) -> None:
     contract_path(artifact_copy).write_text(damage)
     with pytest.raises(ArtifactError, match="contract"):
-        ArtifactFusion(artifact_copy)
+        LutArtifactFusion(artifact_copy)
 
 
 def _edit(data: dict, where: str, value: object) -> None:
@@ -146,18 +146,18 @@ def test_contract_of_another_file(artifact_copy: Path) -> None:
     artifact_copy.rename(renamed)
     contract_path(artifact_copy).rename(contract_path(renamed))
     with pytest.raises(ArtifactError, match="describes"):
-        ArtifactFusion(renamed)
+        LutArtifactFusion(renamed)
 
 
 def test_unknown_file_type(tmp_path: Path) -> None:
     path = tmp_path / "model.bin"
     path.write_bytes(b"\0" * 10)
     with pytest.raises(ArtifactError, match="unknown model file type"):
-        ArtifactFusion(path)
+        LutArtifactFusion(path)
 
 
 def test_wrong_number_of_brackets(onnx_artifact: Path) -> None:
-    fusion = ArtifactFusion(onnx_artifact)
+    fusion = LutArtifactFusion(onnx_artifact)
     frames = np.zeros((2, 32, 32, 3), np.uint8)
     with pytest.raises(BracketError, match="fuses brackets of 3 exposures, got 2"):
         fusion.fuse(frames)
