@@ -91,3 +91,31 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["profile", "--render", str(bad), "--report", str(tmp_path / "o.html")]) == 2
     assert "not a valid profile report" in capsys.readouterr().err
     assert not (tmp_path / "o.html").exists()
+
+
+def test_adb_without_adb_or_a_device_is_one_line(tmp_path: Path) -> None:
+    """``edgemef profile --adb`` says in one line what is missing (exit 2): adb itself, or a device."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from edgemef.artifacts import ARTIFACTS_DIR
+
+    artifact = str(ARTIFACTS_DIR / "lut-student-int8-g33.tflite")
+    edgemef = str(Path(sys.executable).with_name("edgemef"))
+    no_adb = {**os.environ, "PATH": str(tmp_path)}  # a PATH with nothing on it
+    done = subprocess.run([edgemef, "profile", "--adb", artifact], capture_output=True, text=True, env=no_adb)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "adb not found" in done.stderr
+    adb = shutil.which("adb")
+    if adb is None:
+        return
+    try:
+        done = subprocess.run(
+            [edgemef, "profile", "--adb", artifact], capture_output=True, text=True, timeout=60
+        )
+        if "no Android device" not in done.stderr:
+            pytest.skip("an Android device is connected: this test checks the no-device path")
+        assert done.returncode == 2 and done.stderr.count("\n") == 1
+    finally:
+        subprocess.run([adb, "kill-server"], capture_output=True, timeout=30)

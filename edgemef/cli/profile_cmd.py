@@ -46,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "per-operator profile, memory, and the papers' latency claims. "
             "Writes a self-contained HTML report and its JSON."
         ),
-        epilog="example: edgemef profile --target android --report r.html",
+        epilog="examples: edgemef profile --target android --report r.html; edgemef profile --adb "
+        "dist/android/ARTIFACT.pte --report phone.html",
     )
     parser.add_argument(
         "artifact", nargs="?", type=Path, help="a .pte/.tflite/.onnx artifact or its contract .json"
@@ -59,6 +60,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         choices=[f.convertible for f in list_families() if f.convertible],
         help="with --target: which model's default artifact (default: the default model's)",
+    )
+    parser.add_argument(
+        "--adb",
+        action="store_true",
+        help="run it on the Android phone or emulator adb reaches, in the demo app's benchmark mode",
+    )
+    parser.add_argument("--serial", default=None, help="--adb: the device's serial (adb devices)")
+    parser.add_argument(
+        "--install", type=Path, default=None, metavar="APK", help="--adb: install the app first"
+    )
+    parser.add_argument(
+        "--bracket",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="FRAME",
+        help="--adb: the bracket to fuse on the device (default: examples/brackets/rocket)",
     )
     parser.add_argument(
         "--resolution", default="3840x2160", help="frame size, WxH or 720p/1080p/4k/8k (default 4K)"
@@ -118,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if (args.artifact is None) == (args.target is None):
         raise ProfileError("give an artifact (or its contract) or --target, not both")
+    if args.adb:
+        return _run_adb(args)
     if args.runs < 1:
         raise ProfileError(f"--runs must be at least 1, got {args.runs}")
     resolution = parse_resolution(args.resolution)
@@ -155,6 +175,36 @@ def run(args: argparse.Namespace) -> int:
             f"{name:<10} {summary['median_ms']:7.1f} {summary['p90_ms']:7.1f} "
             f"{summary['min_ms']:7.1f} {summary['max_ms']:7.1f}"
         )
+    for claim in report["claims"]:
+        print(f"claim: {claim['claim']} ({claim['source']}) -> {claim['verdict']}")
+    if args.report is not None:
+        atomic_write_bytes(args.report.with_suffix(".json"), (json.dumps(report, indent=1) + "\n").encode())
+        atomic_write_bytes(args.report, render(report).encode())
+        print(f"report: {args.report} (data: {args.report.with_suffix('.json')})")
+    return 0
+
+
+def _run_adb(args: argparse.Namespace) -> int:
+    """``--adb``: the report of the app's benchmark mode on the device, checked and rendered."""
+    from edgemef.io import atomic_write_bytes
+    from edgemef.profile import REPORT_SCHEMA, render
+    from edgemef.profile.adb import profile_on_device
+
+    if args.artifact is None:
+        raise ProfileError("--adb profiles a given artifact (a .pte or .tflite), not --target")
+    bracket = args.bracket or sorted(
+        Path(__file__).resolve().parents[2].glob("examples/brackets/rocket/*.jpg")
+    )
+    if not bracket:
+        raise ProfileError("--adb needs a bracket on this machine: pass --bracket FRAME ...")
+    report = profile_on_device(
+        args.artifact, bracket, serial=args.serial, install=args.install, runs=args.runs
+    )
+    _validate(report, REPORT_SCHEMA, args.artifact)
+    e2e = report["end_to_end"]
+    print(
+        f"{args.artifact} on {report['machine']['description']}: end to end {e2e['median_ms']:.1f} ms median"
+    )
     for claim in report["claims"]:
         print(f"claim: {claim['claim']} ({claim['source']}) -> {claim['verdict']}")
     if args.report is not None:
