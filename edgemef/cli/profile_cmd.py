@@ -175,19 +175,13 @@ def run(args: argparse.Namespace) -> int:
             f"{name:<10} {summary['median_ms']:7.1f} {summary['p90_ms']:7.1f} "
             f"{summary['min_ms']:7.1f} {summary['max_ms']:7.1f}"
         )
-    for claim in report["claims"]:
-        print(f"claim: {claim['claim']} ({claim['source']}) -> {claim['verdict']}")
-    if args.report is not None:
-        atomic_write_bytes(args.report.with_suffix(".json"), (json.dumps(report, indent=1) + "\n").encode())
-        atomic_write_bytes(args.report, render(report).encode())
-        print(f"report: {args.report} (data: {args.report.with_suffix('.json')})")
+    _claims_and_files(report, args.report)
     return 0
 
 
 def _run_adb(args: argparse.Namespace) -> int:
     """``--adb``: the report of the app's benchmark mode on the device, checked and rendered."""
-    from edgemef.io import atomic_write_bytes
-    from edgemef.profile import REPORT_SCHEMA, render
+    from edgemef.profile import REPORT_SCHEMA
     from edgemef.profile.adb import profile_on_device
 
     if args.artifact is None:
@@ -205,13 +199,21 @@ def _run_adb(args: argparse.Namespace) -> int:
     print(
         f"{args.artifact} on {report['machine']['description']}: end to end {e2e['median_ms']:.1f} ms median"
     )
+    _claims_and_files(report, args.report)
+    return 0
+
+
+def _claims_and_files(report: dict, html: Path | None) -> None:
+    """Print the claims' verdicts; write the HTML report and its JSON when asked."""
+    from edgemef.io import atomic_write_bytes
+    from edgemef.profile import render
+
     for claim in report["claims"]:
         print(f"claim: {claim['claim']} ({claim['source']}) -> {claim['verdict']}")
-    if args.report is not None:
-        atomic_write_bytes(args.report.with_suffix(".json"), (json.dumps(report, indent=1) + "\n").encode())
-        atomic_write_bytes(args.report, render(report).encode())
-        print(f"report: {args.report} (data: {args.report.with_suffix('.json')})")
-    return 0
+    if html is not None:
+        atomic_write_bytes(html.with_suffix(".json"), (json.dumps(report, indent=1) + "\n").encode())
+        atomic_write_bytes(html, render(report).encode())
+        print(f"report: {html} (data: {html.with_suffix('.json')})")
 
 
 def _validate(report: object, schema: dict, source: Path) -> None:
