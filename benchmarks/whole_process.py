@@ -1,11 +1,15 @@
 """What a user waits for: whole processes, wall time and peak memory, against OpenCV Mertens in the same run.
 
-    python benchmarks/whole_process.py [--runs 5] [--json FILE]
+    python benchmarks/whole_process.py [--runs 5] [--in-process-runs 9] [--json FILE]
 
-Each figure is the median of ``--runs`` fresh processes (interpreter start, imports, decoding three JPEGs,
-fusion, encoding, writing), and the peak resident memory of the process. Compared: ``edgemef --help``;
-``edgemef fuse`` with its default (the shipped int8 LiteRT artifact of the default model); and a five-line
-OpenCV Mertens script on the same JPEG brackets (1536x1024 and 3840x2560, 3 exposures, synthetic).
+Each whole-process figure is the median of ``--runs`` fresh processes (interpreter start, imports, decoding
+three JPEGs, fusion, encoding, writing), and the peak resident memory of the process. Compared:
+``edgemef --help``; ``edgemef fuse`` with its default (the shipped int8 LiteRT artifact of the default
+model); and a five-line OpenCV Mertens script on the same JPEG brackets (1536x1024 and 3840x2560,
+3 exposures, synthetic).
+
+Then in-process at 3840x2160: the shipped default artifact's stages (thumbnails, predictor, apply; medians of
+``--in-process-runs`` after a warm-up) and ``cv2.createMergeMertens().process`` on the same frames.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from pathlib import Path
 
 import cv2
 
+from edgemef.artifacts import shipped_artifact
 from edgemef.bench import machine_description, synthetic_bracket
+from edgemef.models.registry import default_models
+from edgemef.runtime import open_artifact
 
 MERTENS = """
 import sys, cv2, numpy as np
@@ -54,9 +61,37 @@ def measure(command: list[str], runs: int) -> dict[str, float]:
     }
 
 
+def in_process(runs: int) -> dict[str, float]:
+    """Median milliseconds of the default artifact's stages and of Mertens on one 3840x2160 bracket."""
+    frames = synthetic_bracket(3840, 2160)
+    artifact = shipped_artifact(default_models()[0].name, len(frames))
+    if artifact is None:
+        raise SystemExit("no shipped artifact for the default model: see edgemef/artifacts")
+    runtime = open_artifact(artifact)
+    runtime.warm_up()
+    runtime.fuse_timed(frames)
+    stages: dict[str, list[float]] = {}
+    for _ in range(runs):
+        _, timings = runtime.fuse_timed(frames)
+        for stage, ms in timings.items():
+            stages.setdefault(stage, []).append(ms)
+    result = {stage: round(statistics.median(ms), 1) for stage, ms in stages.items()}
+    result["total"] = round(statistics.median(map(sum, zip(*stages.values(), strict=True))), 1)
+    merge = cv2.createMergeMertens()
+    mertens = []
+    for _ in range(3):
+        start = time.perf_counter()
+        merge.process(list(frames))
+        mertens.append((time.perf_counter() - start) * 1000.0)
+    result["mertens"] = round(statistics.median(mertens), 1)
+    result["speed_up"] = round(result["mertens"] / result["total"], 1)
+    return {"artifact": artifact.name, **result}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--in-process-runs", type=int, default=9)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     edgemef = [str(Path(sys.executable).with_name("edgemef"))]
@@ -94,10 +129,16 @@ def main() -> None:
             f"| {r['what']} | {r['wall_s']:.2f} | {r['peak_rss_mb']:.0f} | {r.get('mertens_wall_s', '-')} | "
             f"{r.get('mertens_peak_rss_mb', '-')} | {r.get('wall_ratio', '-')} | {r.get('rss_ratio', '-')} |"
         )
+    inside = in_process(args.in_process_runs)
+    shown = ("thumbnails", "predictor", "apply", "total")
+    stages = ", ".join(f"{k} {inside[k]} ms" for k in shown if k in inside)
+    print(
+        f"in-process 3840x2160 ({inside['artifact']}, medians of {args.in_process_runs}): {stages}; "
+        f"Mertens {inside['mertens']} ms ({inside['speed_up']}x)"
+    )
     if args.json is not None:
-        args.json.write_text(
-            json.dumps({"machine": machine, "runs": args.runs, "rows": rows}, indent=2) + "\n"
-        )
+        report = {"machine": machine, "runs": args.runs, "rows": rows, "in_process": inside}
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":

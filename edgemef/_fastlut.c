@@ -3,7 +3,7 @@
  * look every pixel up in a canonical 3D LUT (trilinear, clamp-to-edge) and quantise to uint8.
  *
  * Built at install where a C compiler is found (setup.py, optional); edgemef.lut falls back to the numba
- * kernel (edgemef/lut_numba.py) otherwise. Same algorithm as the numba kernel, per chunk of a row:
+ * kernel (edgemef/lut_numba.py) otherwise. The same arithmetic as the numba kernel, per chunk of a row:
  *
  *   pass A (auto-vectorised, contiguous over the 3*W interleaved bytes of the row, any number of
  *   exposures): x = sum_k s_k * I_k with s_k = w_k (N-1)/255 (the grid coordinate), clamped to [0, N-1];
@@ -11,9 +11,14 @@
  *
  *   pass B (one pixel at a time, GCC vector extensions): the LUT is flat with the 3 outputs contiguous, so
  *   the two red neighbours of a (b, g) corner are 6 consecutive floats and one 8-float load fetches both;
- *   four loads cover the 8 corners; lerp along green and blue on 8 lanes, then along red, clamp, quantise.
- *   The flat LUT carries 8 floats of padding so the last 8-float load stays in bounds.
+ *   four loads cover the 8 corners; lerp along green and blue on 8 lanes; store the 3 values at the lower
+ *   and the 3 at the upper red neighbour (and the red fraction per value) to chunk buffers.
  *
+ *   pass C (auto-vectorised, contiguous): the lerp along red, clamp to [0, 1], quantise to uint8.
+ *
+ * Chunks of 128 pixels keep the buffers in L1. Every loop of pass A and C reads only locals (no loads
+ * through the job pointer inside a loop), which is what lets GCC vectorise them; pass B's stores never
+ * overlap (GCC 12's loop vectoriser mishandled overlapping 8-float stores).
  * Rows go to OpenMP threads (OMP_NUM_THREADS); the GIL is released while the kernel runs.
  */
 #define PY_SSIZE_T_CLEAN
@@ -21,7 +26,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define CHUNK 512
+#define CHUNK 128
 
 typedef float v8f __attribute__((vector_size(32)));
 
@@ -53,7 +58,10 @@ typedef struct {
 CPU_CLONES static void fuse_row(const Job *job, Py_ssize_t row) {
     float frac[3 * CHUNK];
     int32_t offs[3 * CHUNK];
+    float lower_red[3 * CHUNK + 8], upper_red[3 * CHUNK + 8], red_frac[3 * CHUNK + 8];
     const Py_ssize_t width = job->row_len / 3, row_start = row * job->row_len;
+    const float top_coord = job->top_coord;
+    const int32_t top_cell = job->top_cell, *strides = job->strides;
     for (Py_ssize_t first = 0; first < width; first += CHUNK) {
         const Py_ssize_t count = width - first < CHUNK ? width - first : CHUNK;
         const Py_ssize_t n = 3 * count, start = row_start + 3 * first;
@@ -67,28 +75,33 @@ CPU_CLONES static void fuse_row(const Job *job, Py_ssize_t row) {
         }
         for (Py_ssize_t e = 0; e < n; e++) {
             float x = frac[e];
-            x = x < 0.0f ? 0.0f : (x > job->top_coord ? job->top_coord : x);
-            int cell = (int)x;
-            if (cell > job->top_cell) cell = job->top_cell;
-            offs[e] = cell * job->strides[e];
+            x = x < 0.0f ? 0.0f : (x > top_coord ? top_coord : x);
+            int32_t cell = (int32_t)x;
+            cell = cell > top_cell ? top_cell : cell;
+            offs[e] = cell * strides[e];
             frac[e] = x - (float)cell;
         }
-        uint8_t *dst = job->out + start;
         for (Py_ssize_t j = 0; j < count; j++) {
-            const float fr = frac[3 * j], fg = frac[3 * j + 1], fb = frac[3 * j + 2];
+            const float fg = frac[3 * j + 1], fb = frac[3 * j + 2];
             const float *base = job->lut + offs[3 * j] + offs[3 * j + 1] + offs[3 * j + 2];
             const v8f c00 = load8(base), c01 = load8(base + job->stride_g);
             const v8f c10 = load8(base + job->stride_b), c11 = load8(base + job->stride_b + job->stride_g);
             const v8f lo = c00 + fg * (c01 - c00);
             const v8f hi = c10 + fg * (c11 - c10);
             const v8f both = lo + fb * (hi - lo); /* lanes 0-2: red r0, lanes 3-5: r0 + 1 */
-            float value[8];
-            memcpy(value, &both, sizeof value);
-            for (int c = 0; c < 3; c++) {
-                float v = value[c] + fr * (value[c + 3] - value[c]);
-                v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
-                dst[3 * j + c] = (uint8_t)(int)(v * 255.0f + 0.5f);
-            }
+            lower_red[3 * j] = both[0];
+            lower_red[3 * j + 1] = both[1];
+            lower_red[3 * j + 2] = both[2];
+            upper_red[3 * j] = both[3];
+            upper_red[3 * j + 1] = both[4];
+            upper_red[3 * j + 2] = both[5];
+            red_frac[3 * j] = red_frac[3 * j + 1] = red_frac[3 * j + 2] = frac[3 * j];
+        }
+        uint8_t *dst = job->out + start;
+        for (Py_ssize_t e = 0; e < n; e++) { /* pass C, auto-vectorised: the lerp along red, quantise */
+            float v = lower_red[e] + red_frac[e] * (upper_red[e] - lower_red[e]);
+            v = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+            dst[e] = (uint8_t)(int)(v * 255.0f + 0.5f);
         }
     }
 }
