@@ -9,10 +9,6 @@ java {
     targetCompatibility = JavaVersion.VERSION_1_8
 }
 
-repositories {
-    mavenCentral()
-}
-
 dependencies {
     compileOnly("org.json:json:20090211") // the API of Android's org.json
     testImplementation("org.json:json:20090211")

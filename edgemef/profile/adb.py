@@ -7,7 +7,9 @@ against the device's kind (an emulator is ``android-emulator``, anything else ``
 rendered like a desktop report. Every step that can fail says what to do in one line.
 
 The interface with the app (kept in step with ``android_demo``): the activity :data:`BENCHMARK_ACTIVITY`,
-started with ``--es artifact PATH --es bracket DIR --es report PATH --ei runs N --ei warmup W``.
+started with ``--es artifact PATH --es bracket DIR --es report PATH --ei runs N --ei warmup W``; the artifact,
+its contract and the bracket are pushed under :data:`DEVICE_DIR`, the report is written (atomically) under
+:data:`REPORT_DIR`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from edgemef.errors import EdgemefError
 APP_PACKAGE = "org.edgemef.demo"
 BENCHMARK_ACTIVITY = f"{APP_PACKAGE}/.BenchmarkActivity"
 DEVICE_DIR = "/data/local/tmp/edgemef"
+#: where the app writes its report: its own external files folder (an app cannot write /data/local/tmp;
+#: adb's shell reads both)
+REPORT_DIR = f"/sdcard/Android/data/{APP_PACKAGE}/files"
 
 
 class AdbError(EdgemefError):
@@ -116,7 +121,7 @@ def profile_on_device(
         _run([*command, "push", str(local), f"{remote}/{local.name}"], f"pushing {local.name}", timeout=300)
     for frame in bracket:
         _run([*command, "push", str(frame), f"{remote}/bracket/{frame.name}"], f"pushing {frame.name}")
-    report_path = f"{remote}/report.json"
+    report_path = f"{REPORT_DIR}/report-{remote.rsplit('/', 1)[-1]}.json"
     _run(
         [
             *command, "shell", "am", "start", "-W", "-n", BENCHMARK_ACTIVITY,
