@@ -1,0 +1,178 @@
+"""Deformable convolution (DCNv2, modulated) written with ops every exporter lowers.
+
+Deformable convolution has no kernel in XNNPACK, LiteRT or CoreML, and torchvision's compiled op does not
+export; so it is built here from a plain convolution that predicts the offsets and modulation masks, one
+2-D ``F.grid_sample`` (bilinear, zero padding) that fetches every kernel tap of every pixel at once, and a
+1x1-style matrix product with the kernel's weights. 2-D ``grid_sample`` lowers to ExecuTorch, LiteRT,
+CoreML and ONNX (``shared/DESIGN.md``).
+
+Definition (Zhu et al., DCNv2), for output pixel ``p`` and kernel taps ``p_k`` (a ``K x K`` grid spaced by
+``dilation``), with offsets ``dp_k(p)`` and masks ``m_k(p)`` in [0, 1] predicted from the input::
+
+    y(p) = sum_k  w_k . x(p + p_k + dp_k(p)) * m_k(p)  + b
+
+where ``x(q)`` at a fractional ``q`` is the bilinear interpolation of the four neighbours, zero outside the
+image. Offsets are in pixels, ``(dy, dx)`` per tap, tap-major (``2k`` is dy and ``2k+1`` dx of tap ``k``, taps
+row by row), one set per deformable group of input channels. With zero offsets and masks of 1 this is
+exactly ``F.conv2d`` with padding ``dilation * (K - 1) / 2`` (tested).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["DeformableConv2d", "deform_conv2d", "deform_conv2d_reference"]
+
+
+def _sampling_grid(offsets: Tensor, kernel: int, dilation: int, height: int, width: int) -> Tensor:
+    """``B*G x K*K*H x W x 2`` normalised (x, y) sampling positions for ``grid_sample(align_corners=True)``.
+
+    Args:
+        offsets: ``B x G*2*K*K x H x W`` pixel offsets (dy, dx per tap).
+    """
+    batch = offsets.shape[0]
+    taps = kernel * kernel
+    groups = offsets.shape[1] // (2 * taps)
+    offsets = offsets.reshape(batch * groups, taps, 2, height, width)
+    half = (kernel - 1) // 2
+    steps = (torch.arange(kernel, dtype=offsets.dtype, device=offsets.device) - half) * dilation
+    tap_y = steps.repeat_interleave(kernel).reshape(1, taps, 1, 1)
+    tap_x = steps.repeat(kernel).reshape(1, taps, 1, 1)
+    rows = torch.arange(height, dtype=offsets.dtype, device=offsets.device).reshape(1, 1, height, 1)
+    cols = torch.arange(width, dtype=offsets.dtype, device=offsets.device).reshape(1, 1, 1, width)
+    y = rows + tap_y + offsets[:, :, 0]
+    x = cols + tap_x + offsets[:, :, 1]
+    # align_corners=True: pixel i of n sits at -1 + 2 i / (n - 1); a side of 1 pixel maps to 0
+    gx = x * (2.0 / max(width - 1, 1)) - 1.0
+    gy = y * (2.0 / max(height - 1, 1)) - 1.0
+    return torch.stack([gx, gy], dim=-1).reshape(batch * groups, taps * height, width, 2)
+
+
+def deform_conv2d(
+    x: Tensor,
+    offsets: Tensor,
+    masks: Tensor | None,
+    weight: Tensor,
+    bias: Tensor | None,
+    dilation: int = 1,
+) -> Tensor:
+    """The modulated deformable convolution of ``x`` (stride 1, 'same' output size).
+
+    Args:
+        x: ``B x C x H x W``.
+        offsets: ``B x G*2*K*K x H x W`` (dy, dx per tap, tap-major), ``G`` deformable groups dividing ``C``.
+        masks: ``B x G*K*K x H x W`` in [0, 1], or None (all 1: DCNv1).
+        weight: ``O x C x K x K``; bias: ``O`` or None.
+    """
+    batch, channels, height, width = x.shape
+    out_channels, _, kernel, _ = weight.shape
+    taps = kernel * kernel
+    groups = offsets.shape[1] // (2 * taps)
+    grid = _sampling_grid(offsets, kernel, dilation, height, width)
+    grouped = x.reshape(batch * groups, channels // groups, height, width)
+    sampled = F.grid_sample(grouped, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    # B*G x C/G x K*K*H x W -> B x G x C/G x K*K x H x W
+    sampled = sampled.reshape(batch, groups, channels // groups, taps, height, width)
+    if masks is not None:
+        sampled = sampled * masks.reshape(batch, groups, 1, taps, height, width)
+    columns = sampled.reshape(batch, channels * taps, height * width)  # channel-major, then tap: as weight
+    out = torch.matmul(weight.reshape(out_channels, channels * taps), columns)
+    out = out.reshape(batch, out_channels, height, width)
+    if bias is not None:
+        out = out + bias.reshape(1, out_channels, 1, 1)
+    return out
+
+
+def deform_conv2d_reference(
+    x: Tensor,
+    offsets: Tensor,
+    masks: Tensor | None,
+    weight: Tensor,
+    bias: Tensor | None,
+    dilation: int = 1,
+) -> Tensor:
+    """The definition, one sampling point at a time in float64 (for tests on small inputs only)."""
+    x64 = x.double()
+    batch, channels, height, width = x.shape
+    out_channels, _, kernel, _ = weight.shape
+    taps = kernel * kernel
+    groups = offsets.shape[1] // (2 * taps)
+    per_group = channels // groups
+    half = (kernel - 1) // 2
+
+    def pixel(b: int, c: int, y: float, x_: float) -> float:
+        y0, x0 = int(torch.floor(torch.tensor(y))), int(torch.floor(torch.tensor(x_)))
+        total = 0.0
+        for yy, wy in ((y0, 1.0 - (y - y0)), (y0 + 1, y - y0)):
+            for xx, wx in ((x0, 1.0 - (x_ - x0)), (x0 + 1, x_ - x0)):
+                if 0 <= yy < height and 0 <= xx < width:
+                    total += wy * wx * float(x64[b, c, yy, xx])
+        return total
+
+    out = torch.zeros(batch, out_channels, height, width, dtype=torch.float64)
+    for b in range(batch):
+        for i in range(height):
+            for j in range(width):
+                column = torch.zeros(channels, kernel, kernel, dtype=torch.float64)
+                for c in range(channels):
+                    g = c // per_group
+                    for ky in range(kernel):
+                        for kx in range(kernel):
+                            k = ky * kernel + kx
+                            dy = float(offsets[b, g * 2 * taps + 2 * k, i, j])
+                            dx = float(offsets[b, g * 2 * taps + 2 * k + 1, i, j])
+                            m = 1.0 if masks is None else float(masks[b, g * taps + k, i, j])
+                            y = i + (ky - half) * dilation + dy
+                            x_ = j + (kx - half) * dilation + dx
+                            column[c, ky, kx] = pixel(b, c, y, x_) * m
+                out[b, :, i, j] = (weight.double() * column).sum(dim=(1, 2, 3))
+    if bias is not None:
+        out += bias.double().reshape(1, -1, 1, 1)
+    return out
+
+
+class DeformableConv2d(nn.Module):
+    """A modulated deformable convolution whose offsets and masks come from a side input.
+
+    ``forward(x, guide)``: a ``3 x 3`` convolution of ``guide`` (EDVR's PCD feeds the concatenated features
+    of both frames, or the offsets of the level below) predicts ``G*2*K*K`` offsets and ``G*K*K`` masks
+    (sigmoid); then the ``K x K`` deformable convolution of ``x``. The offset convolution starts at zero,
+    so a new layer starts as a plain convolution.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        guide_channels: int | None = None,
+        dilation: int = 1,
+        deformable_groups: int = 8,
+    ) -> None:
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError(f"a deformable kernel has an odd size, got {kernel_size}")
+        if in_channels % deformable_groups:
+            raise ValueError(f"{deformable_groups} deformable groups do not divide {in_channels} channels")
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.groups = deformable_groups
+        taps = kernel_size * kernel_size
+        self.offset_mask = nn.Conv2d(
+            guide_channels or in_channels, deformable_groups * 3 * taps, 3, padding=1
+        )
+        nn.init.zeros_(self.offset_mask.weight)
+        nn.init.zeros_(self.offset_mask.bias)
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        nn.init.kaiming_uniform_(self.weight, a=5**0.5)
+
+    def forward(self, x: Tensor, guide: Tensor) -> Tensor:
+        taps = self.kernel_size * self.kernel_size
+        predicted = self.offset_mask(guide)
+        offsets = predicted[:, : 2 * self.groups * taps]
+        masks = torch.sigmoid(predicted[:, 2 * self.groups * taps :])
+        return deform_conv2d(x, offsets, masks, self.weight, self.bias, self.dilation)

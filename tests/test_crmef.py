@@ -1,0 +1,239 @@
+"""CRMEF: the exportable deformable convolution against its definition, the network and its search space,
+the super-network (eq. 4-6), genotypes, and the searched network exported and run in ONNX Runtime, LiteRT
+and ExecuTorch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+from edgemef.models.crmef.config import CrmefConfig  # noqa: E402
+from edgemef.models.crmef.deform import (  # noqa: E402
+    DeformableConv2d,
+    deform_conv2d,
+    deform_conv2d_reference,
+)
+from edgemef.models.crmef.network import searched_layers  # noqa: E402
+from edgemef.models.crmef.ops import KINDS  # noqa: E402
+from edgemef.models.crmef.search import (  # noqa: E402
+    Genotype,
+    MixedOp,
+    architecture_parameters,
+    derive_genotype,
+    latency_penalty,
+    searched_network,
+    supernet,
+    weight_parameters,
+)
+
+SMALL = CrmefConfig(channels=16, deformable_groups=4, misaligned=True)
+
+
+@pytest.mark.parametrize(("kernel", "dilation", "groups"), [(3, 1, 1), (3, 2, 2), (5, 1, 4), (7, 1, 1)])
+def test_deformable_with_zero_offsets_is_a_convolution(kernel: int, dilation: int, groups: int) -> None:
+    generator = torch.Generator().manual_seed(kernel * 10 + dilation)
+    x = torch.randn(2, 4, 9, 11, generator=generator)
+    weight = torch.randn(5, 4, kernel, kernel, generator=generator)
+    bias = torch.randn(5, generator=generator)
+    offsets = torch.zeros(2, groups * 2 * kernel * kernel, 9, 11)
+    masks = torch.ones(2, groups * kernel * kernel, 9, 11)
+    got = deform_conv2d(x, offsets, masks, weight, bias, dilation)
+    want = F.conv2d(x, weight, bias, padding=dilation * (kernel - 1) // 2, dilation=dilation)
+    assert torch.allclose(got, want, atol=1e-4)
+
+
+@pytest.mark.parametrize(("kernel", "groups", "modulated"), [(3, 1, True), (3, 2, False), (5, 2, True)])
+def test_deformable_matches_its_definition(kernel: int, groups: int, modulated: bool) -> None:
+    """Random fractional offsets (some pointing outside the image) and masks, against the per-point sum."""
+    generator = torch.Generator().manual_seed(kernel + groups)
+    x = torch.randn(1, 4, 6, 7, generator=generator)
+    weight = torch.randn(3, 4, kernel, kernel, generator=generator)
+    bias = torch.randn(3, generator=generator)
+    offsets = 2.5 * torch.randn(1, groups * 2 * kernel * kernel, 6, 7, generator=generator)
+    masks = torch.rand(1, groups * kernel * kernel, 6, 7, generator=generator) if modulated else None
+    got = deform_conv2d(x, offsets, masks, weight, bias)
+    want = deform_conv2d_reference(x, offsets, masks, weight, bias)
+    assert torch.allclose(got.double(), want, atol=1e-4)
+
+
+def test_a_new_deformable_layer_starts_as_a_plain_convolution() -> None:
+    layer = DeformableConv2d(8, 8, 3, deformable_groups=4)
+    x = torch.randn(1, 8, 10, 12)
+    # offsets 0, masks sigmoid(0) = 0.5: half the plain convolution's response, plus the bias
+    want = 0.5 * F.conv2d(x, layer.weight, None, padding=1) + layer.bias.reshape(1, -1, 1, 1)
+    assert torch.allclose(layer(x, torch.randn(1, 8, 10, 12)), want, atol=1e-5)
+
+
+def test_config_refuses_bad_values() -> None:
+    for bad in (
+        {"channels": 12},  # not divisible by 8 groups
+        {"n_exposures": 3},
+        {"relight": "gamma"},
+        {"min_illumination": 0.0},
+        {"repletion_layers": 0},
+    ):
+        with pytest.raises(ValueError):
+            CrmefConfig(**bad)
+
+
+def test_searched_layers_follow_the_paper() -> None:
+    general = searched_layers(CrmefConfig())
+    # 2 exposures x 2 SRSM stages x 3 searched layers, and 4 DRM layers; no DASM
+    assert sum(kind == "relighting" for kind in general.values()) == 12
+    assert sum(kind == "repletion" for kind in general.values()) == 4
+    assert "alignment" not in general.values()
+    misaligned = searched_layers(CrmefConfig(misaligned=True))
+    # a deformable layer per pyramid level and the cascading one
+    assert [name for name, kind in misaligned.items() if kind == "alignment"] == [
+        "dasm.0",
+        "dasm.1",
+        "dasm.2",
+        "dasm.cascade",
+    ]
+
+
+def test_parameter_counts_bracket_the_papers() -> None:
+    """The paper's searched C64 network has 1.879 M parameters and C32 0.684 M (general scenario): the
+    all-smallest and all-largest networks of the search space bracket them."""
+    for channels, paper in ((64, 1.879e6), (32, 0.684e6)):
+        config = CrmefConfig(channels=channels)
+        small = searched_network(Genotype.uniform(config, "conv_1", "rconv_1"))
+        large = searched_network(Genotype.uniform(config, "dilconv_7", "rdconv_7"))
+        count = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+        assert count(small) < paper < count(large)
+
+
+@pytest.mark.parametrize("misaligned", [False, True])
+def test_supernet_runs_and_separates_alphas(misaligned: bool) -> None:
+    config = CrmefConfig(channels=16, deformable_groups=4, misaligned=misaligned)
+    net = supernet(config).eval()
+    frames = torch.rand(2, 6, 16, 24)
+    out = net(frames)
+    assert out.shape == (2, 3, 16, 24)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    alphas = architecture_parameters(net)
+    assert len(alphas) == len(searched_layers(config))
+    weights = weight_parameters(net)
+    assert not {id(p) for p in alphas} & {id(p) for p in weights}
+    assert len(alphas) + len(weights) == len(list(net.parameters()))
+
+
+def test_supernet_refuses_bad_inputs() -> None:
+    net = supernet(SMALL)
+    with pytest.raises(ValueError, match="B x 6 x H x W"):
+        net(torch.rand(1, 9, 16, 16))
+    with pytest.raises(ValueError, match="multiples of 4"):
+        net(torch.rand(1, 6, 18, 16))
+
+
+def test_latency_penalty_is_the_expected_latency_and_differentiable() -> None:
+    net = supernet(SMALL)
+    layers = searched_layers(SMALL)
+    table = {name: {op: float(i + 1) for i, op in enumerate(KINDS[kind])} for name, kind in layers.items()}
+    penalty = latency_penalty(net, table)
+    # uniform alphas: each layer costs the mean of its candidates' latencies
+    want = sum(np.mean(list(row.values())) for row in table.values())
+    assert float(penalty) == pytest.approx(want, rel=1e-6)
+    penalty.backward()
+    assert all(
+        alpha.grad is not None and alpha.grad.abs().sum() > 0 for alpha in architecture_parameters(net)
+    )
+    # pushing a layer's alpha toward its fastest operation lowers the penalty
+    with torch.no_grad():
+        architecture_parameters(net)[0][0] += 5.0
+    assert float(latency_penalty(net, table)) < want
+    table.pop(next(iter(table)))
+    with pytest.raises(KeyError):
+        latency_penalty(net, table)
+
+
+def test_derived_genotype_round_trips_and_builds(tmp_path: Path) -> None:
+    net = supernet(SMALL)
+    with torch.no_grad():
+        for op in net.modules():
+            if isinstance(op, MixedOp):
+                op.alpha[len(op.candidates) - 1] = 1.0  # the last candidate wins everywhere
+    genotype = derive_genotype(net)
+    assert set(genotype.layers.values()) == {"dilconv_7", "rdconv_7", "deform_7"}
+    path = tmp_path / "genotype.json"
+    genotype.save(path)
+    assert Genotype.load(path) == genotype
+    fixed = searched_network(Genotype.load(path)).eval()
+    assert fixed(torch.rand(1, 6, 16, 16)).shape == (1, 3, 16, 16)
+    assert not any(isinstance(m, MixedOp) for m in fixed.modules())
+
+
+def test_genotype_refuses_wrong_files(tmp_path: Path) -> None:
+    good = json.loads(Genotype.uniform(SMALL, "conv_3", "rconv_3").to_json())
+    with pytest.raises(ValueError, match="not a CRMEF genotype"):
+        Genotype.from_json(json.dumps({**good, "format": "other"}))
+    with pytest.raises(ValueError, match="not one of"):
+        Genotype.from_json(json.dumps({**good, "layers": {**good["layers"], "drm.0": "conv_3"}}))
+    with pytest.raises(ValueError, match="missing"):
+        Genotype.from_json(json.dumps({**good, "layers": {"drm.0": "rconv_3"}}))
+    truncated = tmp_path / "cut.json"
+    truncated.write_text(Genotype.uniform(SMALL, "conv_3", "rconv_3").to_json()[:50])
+    with pytest.raises(ValueError, match="not a readable CRMEF genotype"):
+        Genotype.load(truncated)
+
+
+class _Graph(torch.nn.Module):
+    def __init__(self, network: torch.nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"fused": self.network(frames)}
+
+
+@pytest.fixture(scope="module")
+def misaligned_network() -> torch.nn.Module:
+    torch.manual_seed(0)
+    net = searched_network(Genotype.uniform(SMALL, "dilconv_3", "rconv_3", "deform_5")).eval()
+    for module in net.modules():  # offsets of a few pixels, so the deformable sampling is exercised
+        if isinstance(module, DeformableConv2d):
+            torch.nn.init.normal_(module.offset_mask.weight, std=0.05)
+    return net
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("runtime", ["onnxruntime", "litert", "executorch"])
+def test_searched_network_with_deformable_alignment_exports(
+    runtime: str, misaligned_network: torch.nn.Module, tmp_path: Path
+) -> None:
+    """The misaligned network (deformable convolutions as grid_sample) in each real runtime, fp32."""
+    import importlib
+
+    module, suffix = {
+        "onnxruntime": ("converters.onnx_target", ".onnx"),
+        "litert": ("converters.litert_target", ".tflite"),
+        "executorch": ("converters.executorch_target", ".pte"),
+    }[runtime]
+    frames = torch.rand(1, 6, 32, 48, generator=torch.Generator().manual_seed(1))
+    want = misaligned_network(frames).detach().numpy()
+    path = tmp_path / f"crmef{suffix}"
+    importlib.import_module(module).export_graph(
+        _Graph(misaligned_network), {"frames": frames}, ("fused",), path
+    )
+    feed = frames.numpy()
+    if runtime == "onnxruntime":
+        import onnxruntime
+
+        got = onnxruntime.InferenceSession(str(path)).run(["fused"], {"frames": feed})[0]
+    elif runtime == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        got = Interpreter(model_path=str(path)).get_signature_runner("serving_default")(frames=feed)["fused"]
+    else:
+        from executorch.runtime import Runtime
+
+        method = Runtime.get().load_program(str(path)).load_method("forward")
+        got = method.execute([frames])[0].numpy()
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() < 1e-3
