@@ -48,3 +48,7 @@ class ConversionError(EdgemefError):
 
 class CameraError(EdgemefError):
     """A camera is missing, refuses a setting a bracket needs, or does not deliver the requested exposure."""
+
+
+class SearchError(EdgemefError):
+    """An architecture search cannot go on: a latency table or checkpoint of other settings."""

@@ -237,3 +237,66 @@ def test_searched_network_with_deformable_alignment_exports(
         got = method.execute([frames])[0].numpy()
     assert got.shape == want.shape
     assert np.abs(got - want).max() < 1e-3
+
+
+@pytest.mark.slow
+def test_latency_table_measured_in_a_runtime_feeds_the_penalty(tmp_path: Path) -> None:
+    from edgemef.models.crmef.latency import LatencyTable, layer_shapes, measure_latency_table
+
+    config = CrmefConfig(channels=8, misaligned=True)
+    lines: list[str] = []
+    table = measure_latency_table(config, "onnxruntime", size=(16, 16), runs=3, progress=lines.append)
+    shapes = layer_shapes(config, (16, 16))
+    assert shapes["dasm.2"][1] == (1, 8, 4, 4) and shapes["dasm.cascade"][1] == (1, 8, 16, 16)
+    assert set(table.layers) == set(searched_layers(config))
+    assert all(ms > 0 for row in table.layers.values() for ms in row.values())
+    # one measurement per operation and shape: 7 relighting + 7 repletion ops, 3 deformable x 3 sizes
+    assert len(lines) == 7 + 7 + 3 * 3
+    assert table.layers["srsm.under.0.0"] == table.layers["srsm.over.1.2"]
+    path = tmp_path / "table.json"
+    table.save(path)
+    loaded = LatencyTable.load(path)
+    assert loaded == table
+    assert float(latency_penalty(supernet(config), loaded.layers)) > 0
+    broken = json.loads(path.read_text())
+    del broken["layers"]["drm.0"]["rconv_7"]
+    path.write_text(json.dumps(broken))
+    with pytest.raises(ValueError, match="lacks latencies"):
+        LatencyTable.load(path)
+    with pytest.raises(ValueError, match="runtime is one of"):
+        measure_latency_table(config, "tensorrt")
+
+
+@pytest.mark.slow
+def test_search_writes_a_genotype_its_picture_and_the_latency_report(tmp_path: Path) -> None:
+    """A few steps of the real search on a small SICE-layout dataset, latency measured in ONNX Runtime;
+    then the same command resumes (nothing left to do) and gives the same genotype."""
+    from edgemef.cli.main import main
+    from tests.conftest import write_sice_dataset
+
+    data = write_sice_dataset(tmp_path / "data", scenes=4)
+    out = tmp_path / "search"
+    command = [
+        "search", "crmef", "--data", str(data), "--out", str(out), "--target", "onnx", "--channels", "8",
+        "--steps", "4", "--warmup-steps", "1", "--batch-size", "2", "--patch", "32",
+        "--latency-size", "32", "32", "--holdout", "scene4",
+    ]  # fmt: skip
+    assert main(command) == 0
+    genotype = Genotype.load(out / "genotype.json")
+    assert genotype.config == CrmefConfig(channels=8)
+    alphas = json.loads((out / "alphas.json").read_text())
+    assert set(alphas["weights"]) == set(genotype.layers)
+    assert any(max(w) != min(w) for w in alphas["weights"].values()), "the alphas never moved"
+    assert (out / "alphas.svg").read_text().startswith("<svg")
+    report = json.loads((out / "search_report.json").read_text())
+    assert report["runtime"] == "onnxruntime"
+    assert set(report["networks"]) >= {"searched"}
+    for row in report["networks"].values():
+        assert row["measured_network_ms"] > 0 and row["predicted_searched_layers_ms"] > 0
+    log = [json.loads(line) for line in (out / "search_log.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in log] == [4]
+    assert "val_l1" in log[-1] and "expected_ms" in log[-1]
+    before = (out / "genotype.json").read_text()
+    assert main(command) == 0  # resumed at step 4 of 4
+    assert (out / "genotype.json").read_text() == before
+    assert main([*command, "--eta", "1.0"]) == 2  # another search in the same folder: one clear line

@@ -16,10 +16,19 @@ import warnings
 from collections.abc import Sequence
 
 from edgemef import __version__, native_output
-from edgemef.cli import bench_cmd, convert_cmd, eval_cmd, fuse_cmd, models_cmd, profile_cmd, train_cmd
+from edgemef.cli import (
+    bench_cmd,
+    convert_cmd,
+    eval_cmd,
+    fuse_cmd,
+    models_cmd,
+    profile_cmd,
+    search_cmd,
+    train_cmd,
+)
 from edgemef.errors import EdgemefError
 
-COMMANDS = (convert_cmd, fuse_cmd, eval_cmd, models_cmd, train_cmd, bench_cmd, profile_cmd)
+COMMANDS = (convert_cmd, fuse_cmd, eval_cmd, models_cmd, train_cmd, search_cmd, bench_cmd, profile_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -48,6 +48,8 @@ class SampleConfig:
             permuted at random. Fusion by weights is per channel, so the permuted target is still a LUT
             away from the permuted fusion (``P o LUT o P^-1``): new colour statistics from the same scenes.
         vertical_flip: also flip samples upside down half of the time (horizontal flips are always on).
+        extreme_pair: real samples take a scene's darkest and brightest frames (the pair with the largest
+            exposure ratio, as CRMEF's paper trains) instead of a random dark-to-bright subset.
     """
 
     n_exposures: int = 3
@@ -60,12 +62,15 @@ class SampleConfig:
     native_fraction: float = 0.0
     channel_permutation: float = 0.0
     vertical_flip: bool = False
+    extreme_pair: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.native_fraction <= 1.0:
             raise DatasetError(f"native_fraction must be in [0, 1], got {self.native_fraction}")
         if not 0.0 <= self.channel_permutation <= 1.0:
             raise DatasetError(f"channel_permutation must be in [0, 1], got {self.channel_permutation}")
+        if self.extreme_pair and self.n_exposures != 2:
+            raise DatasetError(f"extreme_pair samples 2 exposures, not {self.n_exposures}")
 
 
 def _downscale(image: np.ndarray, max_side: int) -> np.ndarray:
@@ -165,7 +170,10 @@ class BracketSamples(Dataset):
             else:
                 frames = synthesize_gamma_bracket(reference, config.n_exposures, rng=rng)
         else:
-            chosen = choose_exposures(len(scene.frames), config.n_exposures, rng)
+            if config.extreme_pair:
+                chosen = [0, len(scene.frames) - 1]
+            else:
+                chosen = choose_exposures(len(scene.frames), config.n_exposures, rng)
             frames = scene.frames[chosen, top : top + h, left : left + w]
         if rng.random() < 0.5:  # horizontal flip
             frames, reference = frames[:, :, ::-1], reference[:, ::-1]
