@@ -300,3 +300,13 @@ def test_search_writes_a_genotype_its_picture_and_the_latency_report(tmp_path: P
     assert main(command) == 0  # resumed at step 4 of 4
     assert (out / "genotype.json").read_text() == before
     assert main([*command, "--eta", "1.0"]) == 2  # another search in the same folder: one clear line
+
+
+def test_search_refuses_the_misaligned_network_in_litert(tmp_path: Path) -> None:
+    from edgemef.cli.main import main
+    from tests.conftest import write_sice_dataset
+
+    data = write_sice_dataset(tmp_path / "data", scenes=3)
+    command = ["search", "crmef", "--data", str(data), "--out", str(tmp_path / "s"), "--misaligned"]
+    assert main([*command, "--target", "rpi", "--holdout", "scene3"]) == 2
+    assert not (tmp_path / "s").exists()

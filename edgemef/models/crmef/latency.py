@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import platform
 import statistics
 import tempfile
 import time
@@ -152,6 +151,14 @@ class LatencyTable:
         return table
 
 
+def _machine() -> str:
+    from edgemef.bench import machine_description
+    from edgemef.runtime.backends import available_threads
+
+    machine = machine_description()
+    return f"{machine['cpu']}, {machine['cores']} cores, {available_threads()} threads"
+
+
 def _versions(runtime: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -214,7 +221,7 @@ def measure_latency_table(
     return LatencyTable(
         runtime=runtime,
         versions=_versions(runtime),
-        machine=f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
+        machine=_machine(),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         config=config,
         size=size,

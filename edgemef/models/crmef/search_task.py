@@ -91,7 +91,7 @@ def _batches(samples: BracketSamples, batch_size: int, step: int) -> tuple[torch
 def alphas_svg(weights: dict[str, list[float]], genotype: Genotype, title: str) -> str:
     """Each searched layer's softmax weights as rows of shaded cells, one block per kind of layer, the
     chosen operation outlined (the paper's Fig. 11)."""
-    cell, label_width, top = 46, 130, 40
+    cell, label_width, top = 60, 130, 40
     kinds = searched_layers(genotype.config)
     chosen = genotype.layers
     blocks = []
@@ -148,6 +148,12 @@ def run_search(
     """Search, write the run folder (see the module docstring) and return the genotype."""
     if len(train) < 2:
         raise DatasetError("the search splits the training scenes in two: at least 2 are needed")
+    if config.misaligned and runtime == "litert":
+        raise SearchError(
+            "LiteRT lowers the deformable layers' grid_sample to gathers over the whole sampling grid "
+            "(measured: deform_3 at C64, 256x256: 7.0 s and 11 GB); search the misaligned network with "
+            "--target onnx or android"
+        )
     out.mkdir(parents=True, exist_ok=True)
     if table is None:
         table_path = out / f"latency_{runtime}.json"
