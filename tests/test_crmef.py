@@ -310,3 +310,76 @@ def test_search_refuses_the_misaligned_network_in_litert(tmp_path: Path) -> None
     command = ["search", "crmef", "--data", str(data), "--out", str(tmp_path / "s"), "--misaligned"]
     assert main([*command, "--target", "rpi", "--holdout", "scene3"]) == 2
     assert not (tmp_path / "s").exists()
+
+
+def test_weights_round_trip_and_refuse_other_files(tmp_path: Path) -> None:
+    from edgemef.models.crmef.weights import load_crmef, save_crmef
+    from edgemef.models.weights_file import WeightsError
+
+    genotype = Genotype.uniform(CrmefConfig(channels=8), "conv_3", "rdconv_3")
+    model = searched_network(genotype).eval()
+    path = save_crmef(tmp_path / "model.safetensors", model, genotype)
+    loaded = load_crmef(path)
+    frames = torch.rand(1, 6, 16, 20)
+    assert torch.equal(loaded(frames), model(frames))
+    other = Genotype.uniform(CrmefConfig(channels=16), "conv_3", "rdconv_3")
+    with pytest.raises(ValueError, match="another configuration"):
+        save_crmef(tmp_path / "x.safetensors", model, other)
+    (tmp_path / "junk.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(WeightsError):
+        load_crmef(tmp_path / "junk.safetensors")
+
+
+def test_fusion_uses_the_extreme_pair_and_tiles_like_one_run(tmp_path: Path) -> None:
+    from edgemef.models.crmef.fusion import CrmefFusion
+    from edgemef.models.crmef.weights import save_crmef
+
+    genotype = Genotype.uniform(CrmefConfig(channels=8), "conv_3", "rconv_3")
+    torch.manual_seed(0)
+    path = save_crmef(tmp_path / "model.safetensors", searched_network(genotype), genotype)
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (3, 37, 53, 3), dtype=np.uint8)
+    whole = CrmefFusion(path, tile=4096).fuse(frames)
+    assert whole.shape == (37, 53, 3) and whole.dtype == np.uint8
+    assert np.array_equal(whole, CrmefFusion(path, tile=4096).fuse(frames[[0, 2]]))
+    # tiles whose context covers the image are one run; a smaller context changes little
+    assert np.array_equal(CrmefFusion(path, tile=16, margin=64).fuse(frames), whole)
+    near = CrmefFusion(path, tile=16, margin=12).fuse(frames).astype(int)
+    assert np.abs(near - whole.astype(int)).mean() < 2.0
+
+
+def test_gradient_loss_scores_edges_only() -> None:
+    from edgemef.models.crmef.train_task import gradient_loss, sobel_magnitude
+
+    flat = torch.full((1, 3, 8, 8), 0.4)
+    assert float(sobel_magnitude(flat).max()) < 1e-3
+    edge = flat.clone()
+    edge[..., 4:] = 0.9
+    assert float(gradient_loss(edge, edge)) == 0.0
+    assert float(gradient_loss(flat + 0.3, flat)) < 1e-6  # a brightness change has no gradient
+    assert float(gradient_loss(flat, edge)) > 0.01
+
+
+@pytest.mark.slow
+def test_train_crmef_from_a_genotype_then_fuse(tmp_path: Path) -> None:
+    from edgemef.cli.main import main
+    from tests.conftest import write_sice_dataset
+
+    data = write_sice_dataset(tmp_path / "data", scenes=3)
+    genotype = tmp_path / "genotype.json"
+    Genotype.uniform(CrmefConfig(channels=8), "conv_3", "rconv_1").save(genotype)
+    out = tmp_path / "run"
+    common = ["train", "crmef", "--data", str(data), "--out", str(out), "--holdout", "scene3"]
+    assert main([*common, "--exposures", "3", "--genotype", str(genotype)]) == 2
+    assert main([*common, "--exposures", "2"]) == 2  # no genotype
+    command = [*common, "--exposures", "2", "--genotype", str(genotype), "--steps", "3", "--batch-size", "2"]
+    assert main([*command, "--validate-every", "3"]) == 0
+    weights = out / "model.safetensors"
+    assert weights.is_file()
+    fused = tmp_path / "fused.png"
+    frames = sorted((data / "scene3").glob("ev*.jpg"))
+    assert (
+        main(["fuse", *map(str, frames), "-o", str(fused), "--model", "crmef", "--weights", str(weights)])
+        == 0
+    )
+    assert fused.is_file()

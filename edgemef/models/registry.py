@@ -21,6 +21,7 @@ FAMILY_MODULES = (
     "edgemef.models.mertens.family",
     "edgemef.models.lut_distill.family",
     "edgemef.models.ipl.family",
+    "edgemef.models.crmef.family",
 )
 
 #: the classical model every learned model is measured against, in the same run

@@ -118,6 +118,23 @@ def choose_exposures(n_available: int, n_wanted: int, rng: np.random.Generator) 
     return [low, *middle, high]
 
 
+def fuse_for_validation(
+    model: torch.nn.Module, frames: np.ndarray, multiple: int, shape: tuple
+) -> np.ndarray:
+    """``frames`` (N x H x W x 3 uint8) fused by a torch model taking ``1 x 3N x h x w``, in eval mode, on
+    the largest top-left crop whose sides are multiples of ``multiple``; uint8 of ``shape`` (zeros outside
+    the crop). The model's training mode is restored."""
+    height, width = (d - d % multiple for d in frames.shape[1:3])
+    x = to_tensor(frames[:, :height, :width]).reshape(1, -1, height, width)
+    was_training = model.training
+    with torch.no_grad():
+        fused = model.eval()(x)[0]
+    model.train(was_training)
+    out = np.zeros(shape, np.uint8)
+    out[:height, :width] = (fused.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return out
+
+
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 ``... x H x W x 3`` -> float32 ``... x 3 x H x W`` in [0, 1]."""
     return torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, -3))).float().div_(255.0)

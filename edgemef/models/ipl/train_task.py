@@ -25,7 +25,7 @@ from edgemef.errors import DatasetError
 from edgemef.metrics import psnr
 from edgemef.models.ipl.network import IPL, IPLConfig
 from edgemef.models.ipl.weights import load_ipl, save_ipl
-from edgemef.train.data import LoadedScene, SampleConfig, SceneTask, split_scenes, to_tensor
+from edgemef.train.data import LoadedScene, SampleConfig, SceneTask, fuse_for_validation, split_scenes
 
 #: IPL's learning rate in the paper (L157).
 IPL_LEARNING_RATE = 2e-4
@@ -36,15 +36,7 @@ IPL_TILE = 256
 def fuse_ipl_scene(model: IPL, scene: LoadedScene, n_exposures: int) -> np.ndarray:
     """Fuse a loaded scene's darkest/middle/brightest (or extreme two) frames with the torch model."""
     frames = scene.frames[select_exposures(len(scene.frames), str(n_exposures))]
-    height, width = (d - d % model.config.scale for d in frames.shape[1:3])
-    x = to_tensor(frames[:, :height, :width]).reshape(1, -1, height, width)
-    with torch.no_grad():
-        was_training = model.training
-        fused = model.eval()(x)[0]
-        model.train(was_training)
-    out = np.zeros(scene.reference.shape, np.uint8)
-    out[:height, :width] = (fused.clamp(0, 1).permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    return out
+    return fuse_for_validation(model, frames, model.config.scale, scene.reference.shape)
 
 
 def initialise_from(model: IPL, trained: IPL) -> None:
