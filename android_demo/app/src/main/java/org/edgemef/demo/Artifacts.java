@@ -5,7 +5,6 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -40,21 +39,7 @@ public final class Artifacts {
 
     private static void copyAsset(Context context, String name, File to) throws IOException {
         File partial = new File(to.getPath() + ".partial");
-        InputStream in = context.getAssets().open(name);
-        try {
-            OutputStream out = new FileOutputStream(partial);
-            try {
-                byte[] buffer = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    out.write(buffer, 0, n);
-                }
-            } finally {
-                out.close();
-            }
-        } finally {
-            in.close();
-        }
+        Text.copy(context.getAssets().open(name), new FileOutputStream(partial));
         if (!partial.renameTo(to)) {
             throw new IOException("could not write " + to);
         }

@@ -5,7 +5,6 @@ import java.io.File;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -64,19 +63,9 @@ public final class BracketFiles {
             throw new IOException("cannot open " + uri);
         }
         try {
-            OutputStream out = new FileOutputStream(scratch);
-            try {
-                byte[] buffer = new byte[1 << 16];
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    out.write(buffer, 0, n);
-                }
-            } finally {
-                out.close();
-            }
+            Text.copy(in, new FileOutputStream(scratch));
             return decode(scratch);
         } finally {
-            in.close();
             scratch.delete();
         }
     }

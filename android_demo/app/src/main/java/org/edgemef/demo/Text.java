@@ -19,16 +19,22 @@ public final class Text {
 
     /** Read a stream to its end as UTF-8 and close it. */
     public static String read(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        copy(in, out);
+        return out.toString("UTF-8");
+    }
+
+    /** Copy a stream to its end into {@code out}, then close both. */
+    public static void copy(InputStream in, OutputStream out) throws IOException {
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buffer = new byte[1 << 14];
+            byte[] buffer = new byte[1 << 16];
             int n;
             while ((n = in.read(buffer)) > 0) {
                 out.write(buffer, 0, n);
             }
-            return out.toString("UTF-8");
         } finally {
             in.close();
+            out.close();
         }
     }
 
