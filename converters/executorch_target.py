@@ -21,6 +21,7 @@ import torch
 
 from converters.base import ExportResult, calibration_tensors, versions
 from converters.graphs import NO_HINTS, QuantizationHints
+from converters.observers import share_call_observers
 
 _QDQ = ("quantize_per_tensor", "dequantize_per_tensor", "quantize_per_channel", "dequantize_per_channel")
 
@@ -37,6 +38,7 @@ def quantize_int8(
 
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
     prepared = prepare_pt2e(torch.export.export(module, example).module(), quantizer)
+    share_call_observers(prepared)
     with torch.no_grad():
         for sample in calibration:
             prepared(*calibration_tensors(list(sample)))

@@ -21,6 +21,7 @@ import torch
 
 from converters.base import ExportResult, versions
 from converters.graphs import NO_HINTS, QuantizationHints
+from converters.observers import share_call_observers
 
 SIGNATURE = "serving_default"
 
@@ -43,6 +44,7 @@ def _quantize(
 
     quantizer = _quantizer()
     prepared = prepare_pt2e(torch.export.export(module, (), kwargs).module(), quantizer)
+    share_call_observers(prepared)
     with torch.no_grad():
         for feed in calibration:
             prepared(**{name: torch.from_numpy(np.ascontiguousarray(x)) for name, x in feed.items()})
