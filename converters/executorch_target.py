@@ -37,12 +37,38 @@ def quantize_int8(
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-    prepared = prepare_pt2e(torch.export.export(module, example).module(), quantizer)
+    graph = untie_conv_parameters(torch.export.export(module, example).module())
+    prepared = prepare_pt2e(graph, quantizer)
     share_call_observers(prepared)
     with torch.no_grad():
         for sample in calibration:
             prepared(*calibration_tensors(list(sample)))
     return convert_pt2e(prepared)
+
+
+def untie_conv_parameters(graph_module: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Give every convolution its own node of a weight or bias that several convolutions share.
+
+    A module applied twice (CRMEF's feature convolution, run on both relit frames) is one parameter node
+    used by two convolutions. ``XNNPACKQuantizer`` annotates the shared node for the first convolution
+    only; the second stays float between int8 tensors, and XNNPACK refuses the program at load
+    ("Failed to create convolution node ... xnn_status_invalid_parameter"). With a node per use, each
+    convolution is quantized on its own (to the same ranges: the values are the same).
+    """
+    graph = graph_module.graph
+    convolutions = {torch.ops.aten.conv2d.default, torch.ops.aten.conv1d.default}
+    for node in list(graph.nodes):
+        users = [user for user in node.users if user.target in convolutions]
+        if node.op != "get_attr" or len(users) < 2:
+            continue
+        for user in users[1:]:
+            with graph.inserting_after(node):
+                copy = graph.get_attr(str(node.target))
+            copy.meta.update(node.meta)
+            user.replace_input_with(node, copy)
+    graph.lint()
+    graph_module.recompile()
+    return graph_module
 
 
 def _lower(model: torch.nn.Module, example: tuple[torch.Tensor, ...], path: Path) -> dict[str, object]:

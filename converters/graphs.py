@@ -138,6 +138,25 @@ class ParityResult:
         return float(self.report["min_psnr_db"])
 
 
+def fused_parity(rows: list[dict[str, Any]], gate_db: float, reference: str, what: str) -> ParityResult:
+    """The verdict on fused images of the parity stacks: ``rows`` hold each comparison's ``stack``, its
+    ``psnr_db`` and optionally its ``path`` (which graph path it took); the worst must clear ``gate_db``."""
+    worst = min(float(r["psnr_db"]) for r in rows)
+    report = {
+        "reference": reference,
+        "gate_db": gate_db,
+        "min_psnr_db": worst,
+        "passed": worst >= gate_db,
+        "stacks": rows,
+        "what": what,
+    }
+    lines = [f"parity gate {gate_db:.0f} dB, worst {worst:.2f} dB:"]
+    for r in rows:
+        path = f" ({r['path']} path)" if "path" in r else ""
+        lines.append(f"  {r['stack']}{path}: {r['psnr_db']:.2f} dB")
+    return ParityResult(report, "\n".join(lines))
+
+
 class FamilyExporter(Protocol):
     """What a convertible family provides to :func:`converters.pipeline.convert` (authoring side)."""
 

@@ -383,3 +383,106 @@ def test_train_crmef_from_a_genotype_then_fuse(tmp_path: Path) -> None:
         == 0
     )
     assert fused.is_file()
+
+
+def _support_radius(model: torch.nn.Module, size: int) -> int:
+    """How far a change of one input pixel reaches in the output (the receptive field, measured)."""
+    torch.manual_seed(1)
+    x = torch.rand(1, 6, size, size)
+    moved = x.clone()
+    moved[:, :, size // 2, size // 2] += 0.5
+    with torch.no_grad():
+        changed = (model(x) - model(moved)).abs().sum(dim=(0, 1)) > 0
+    rows, cols = torch.nonzero(changed, as_tuple=True)
+    centre = size // 2
+    return int(max(centre - rows.min(), rows.max() - centre, centre - cols.min(), cols.max() - centre))
+
+
+@pytest.mark.parametrize(("relighting", "repletion"), [("conv_1", "rconv_1"), ("dilconv_7", "rdconv_5")])
+def test_receptive_radius_is_what_a_pixel_reaches(relighting: str, repletion: str) -> None:
+    from edgemef.models.crmef.network import receptive_radius
+
+    model = searched_network(Genotype.uniform(CrmefConfig(channels=8), relighting, repletion)).eval()
+    radius = receptive_radius(model)
+    assert radius == _support_radius(model, 2 * radius + 21)
+    with pytest.raises(ValueError, match="misaligned"):
+        receptive_radius(searched_network(Genotype.uniform(SMALL, "conv_1", "rconv_1", "deform_3")))
+
+
+def test_tiles_of_the_exported_graph_fuse_like_the_whole_image() -> None:
+    """The tiler with the tile graph (in PyTorch), halo = the receptive field radius, equals one run of the
+    network over the whole image (up to float rounding), on an image of 3 x 4 tiles."""
+    from converters.graphs import TorchRunner
+    from edgemef.models.crmef.export import TileGraph, tiling
+    from edgemef.models.crmef.runtime import BackendTileGraph
+    from edgemef.runtime.cached_tiler import CachedTiler
+
+    torch.manual_seed(0)
+    model = searched_network(Genotype.uniform(CrmefConfig(channels=8), "conv_3", "rconv_1")).eval()
+    settings = tiling(model, 112)
+    assert settings.halo == 16 and settings.overlap == 48
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (2, 150, 190, 3), dtype=np.uint8)
+    tiled = CachedTiler(BackendTileGraph(TorchRunner(TileGraph(model))), 2, settings, mode="off").fuse(frames)
+    x = torch.from_numpy(frames).float().div(255).permute(0, 3, 1, 2).reshape(1, 6, 150, 190)
+    with torch.no_grad():
+        whole = (model(x)[0].permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
+    assert np.abs(tiled.astype(int) - whole.astype(int)).max() <= 1
+
+
+def test_convert_refuses_misaligned_weights_and_tiny_tiles(tmp_path: Path) -> None:
+    from converters import ConvertConfig, convert
+    from edgemef.errors import ConversionError
+    from edgemef.models.crmef.weights import save_crmef
+
+    genotype = Genotype.uniform(SMALL, "conv_1", "rconv_1", "deform_3")
+    weights = save_crmef(tmp_path / "m.safetensors", searched_network(genotype), genotype)
+    with pytest.raises(ConversionError, match="misaligned CRMEF does not export"):
+        convert(ConvertConfig(target="onnx", model="crmef", weights=weights, out=tmp_path / "out"))
+    with pytest.raises(ConversionError, match="too small for this network"):
+        convert(ConvertConfig(target="onnx", model="crmef", options={"tile": 48}, out=tmp_path / "out"))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.slow
+def test_artifact_fuses_any_bracket_by_its_extremes_without_torch(family_artifact, tmp_path: Path) -> None:
+    """``edgemef fuse --artifact`` with the LiteRT tile graph in an interpreter without torch: a 3-frame
+    bracket fuses its darkest and brightest frames, as the 2-frame bracket of those; an edited contract
+    whose tiling cannot be seamless is refused."""
+    import cv2
+
+    from edgemef.runtime import open_artifact
+    from tests.conftest import run_python_without_torch
+
+    result = family_artifact("crmef", "litert", "fp32")
+    rng = np.random.default_rng(3)
+    scene = cv2.GaussianBlur(rng.random((140, 230, 3)).astype(np.float32), (0, 0), 3) * 0.8 + 0.1
+    paths = []
+    for index, gain in enumerate((0.3, 1.0, 2.5)):
+        frame = (np.clip(scene * gain, 0, 1) * 255 + 0.5).astype(np.uint8)
+        paths.append(tmp_path / f"f{index}.png")
+        cv2.imwrite(str(paths[-1]), frame[..., ::-1])
+    outputs = [tmp_path / "three.png", tmp_path / "two.png"]
+    body = (
+        "from edgemef.cli.main import main\n"
+        f"assert main(['fuse', *{list(map(str, paths))!r}, '-o', {str(outputs[0])!r}, "
+        f"'--artifact', {str(result.artifact)!r}]) == 0\n"
+        f"assert main(['fuse', {str(paths[0])!r}, {str(paths[2])!r}, '-o', {str(outputs[1])!r}, "
+        f"'--artifact', {str(result.artifact)!r}]) == 0\n"
+    )
+    done = run_python_without_torch(body, tmp_path)
+    assert done.returncode == 0, done.stderr
+    three, two = (cv2.imread(str(p)) for p in outputs)
+    assert three.shape == (140, 230, 3) and np.array_equal(three, two)
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for path in result.artifact.parent.iterdir():
+        (edited / path.name).write_bytes(path.read_bytes())
+    contract_path = edited / result.artifact.with_suffix(".json").name
+    contract = json.loads(contract_path.read_text())
+    contract["postprocessing"]["tiling"]["halo"] = contract["postprocessing"]["tiling"]["overlap"]
+    contract_path.write_text(json.dumps(contract))
+    from edgemef.errors import ArtifactError
+
+    with pytest.raises(ArtifactError, match="tiling"):
+        open_artifact(edited / result.artifact.name)

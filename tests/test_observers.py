@@ -55,3 +55,35 @@ def test_split_layer_quantizes_like_the_whole_one() -> None:
     # shared: within one output int8 step (about 0.04 here) of the unsplit layer; separate: the passes'
     # own ranges clip rows whose range the calibration showed elsewhere (errors of several units)
     assert shared_error < 0.1 < 1.0 < separate_error
+
+
+class _TwiceConv(torch.nn.Module):
+    """One convolution applied to two halves of the input (CRMEF's feature convolution on both frames)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"y": self.conv(x[:, :3]) + self.conv(x[:, 3:])}
+
+
+@pytest.mark.slow
+def test_int8_executorch_program_with_a_convolution_applied_twice_loads_and_runs(tmp_path) -> None:
+    """Without untying the shared weight, XNNPACK refuses the program at load (the second convolution
+    stays float between int8 tensors); with it, both convolutions are int8 and the result is close."""
+    import numpy as np
+    from executorch.runtime import Runtime
+
+    from converters.executorch_target import export_graph
+
+    module = _TwiceConv().eval()
+    rng = np.random.default_rng(0)
+    feeds = [{"x": rng.random((1, 6, 16, 16), dtype=np.float32)} for _ in range(4)]
+    x = torch.from_numpy(feeds[0]["x"])
+    path = tmp_path / "twice.pte"
+    export_graph(module, {"x": x}, ("y",), path, "int8", feeds)
+    got = Runtime.get().load_program(path).load_method("forward").execute([x])[0].numpy()
+    want = module(x)["y"].detach().numpy()
+    assert np.abs(got - want).max() < 0.05 * np.abs(want).max()

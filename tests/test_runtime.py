@@ -111,7 +111,7 @@ def _edit(data: dict, where: str, value: object) -> None:
 @pytest.mark.parametrize(
     ("where", "value", "message"),
     [
-        ("family", "ipl", "not an IPL tiling"),
+        ("family", "ipl", "not a tiling of IPL tile graphs"),
         ("family", "no-such-family", "unknown model family 'no-such-family'"),
         ("postprocessing.grid_size", 9, "grid_size 9 != LUT side 17"),
         ("preprocessing", {}, "thumbnails shape .* expected \\(1, 9, None, None\\)"),

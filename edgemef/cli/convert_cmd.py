@@ -11,6 +11,7 @@ from pathlib import Path
 
 from edgemef.cli.common import add_weights_argument
 from edgemef.errors import ConversionError
+from edgemef.models.family import FamilyOption
 from edgemef.models.registry import list_families, torch_available
 
 #: the platform presets and runtimes (kept in step with converters.capabilities, which needs torch to import)
@@ -53,15 +54,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="fp32, fp16 or int8, as the runtime takes (default: per runtime and model family)",
     )
+    options: dict[str, list[tuple[str, FamilyOption]]] = {}
     for family in families:
         for option in family.convert_options:
-            parser.add_argument(
-                f"--{option.name}",
-                type=type(option.default),
-                default=None,
-                metavar=option.metavar,
-                help=f"{family.convertible}: {option.help}",
-            )
+            options.setdefault(option.name, []).append((str(family.convertible), option))
+    for name, takers in options.items():  # families may share an option (--tile): one flag, each's help
+        parser.add_argument(
+            f"--{name}",
+            type=type(takers[0][1].default),
+            default=None,
+            metavar=takers[0][1].metavar,
+            help="; ".join(f"{model}: {option.help}" for model, option in takers),
+        )
     parser.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default dist/TARGET)"
     )

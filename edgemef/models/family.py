@@ -16,6 +16,8 @@ What the named parts are:
   ``edgemef train`` (``options``: every family's training arguments; a task takes its own by name);
 - ``training_arguments``: ``add_arguments(group)`` adding the family's own ``edgemef train`` options
   (a torch-free module).
+- ``searches``: model -> a torch-free module for ``edgemef search MODEL``, with ``HELP``, ``DESCRIPTION``,
+  ``EPILOG``, ``add_arguments(parser)`` and ``run(args) -> int`` (which imports the search).
 
 Example:
     >>> from edgemef.models.registry import get_family
@@ -109,6 +111,7 @@ class ModelFamily:
             single-image fusion.
         training_tasks: ``edgemef train`` task -> ``"module:make_task"``.
         training_arguments: ``"module:add_arguments"`` of the family's own ``edgemef train`` options.
+        searches: ``edgemef search`` model -> the module declaring that search.
         info: a JSON file beside the declaration with the paper, licence, claims and measured figures.
     """
 
@@ -125,6 +128,7 @@ class ModelFamily:
     runtime_options: Mapping[str, Any] = field(default_factory=dict)
     training_tasks: Mapping[str, str] = field(default_factory=dict)
     training_arguments: str | None = None
+    searches: Mapping[str, str] = field(default_factory=dict)
     info: Path | None = None
 
     def load_runtime(self) -> type:

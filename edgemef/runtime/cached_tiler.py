@@ -32,14 +32,16 @@ import dataclasses
 import itertools
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import cv2
 import numpy as np
 
-from edgemef.errors import BracketError
+from edgemef.errors import ArtifactError, BracketError
 from edgemef.io import check_bracket_array
 from edgemef.runtime.attention_cache import AttentionCache
+from edgemef.runtime.contract import Contract
 from edgemef.runtime.tiling import run_tiled
 
 CACHE_MODES = ("output", "attention", "off")
@@ -84,6 +86,40 @@ class TileTimes:
     full_runs: int = 0
     replays: int = 0
     reused: int = 0
+
+
+def check_tiled_contract(
+    contract: Contract, artifact: Path, outputs: tuple[str, ...], channels: int, what: str
+) -> TilingSettings:
+    """The tiling of a tile-graph artifact's contract, after checking that its tensors are what the tiler
+    feeds and reads: ``frames (1 x channels x T x T) -> image (1 x 3 x T x T)`` and then ``outputs[1:]``.
+
+    Raises:
+        ArtifactError: naming what is wrong (an edited or foreign contract); ``what`` names the graphs.
+    """
+    tiling = contract.postprocessing.get("tiling")
+    try:
+        settings = TilingSettings(**tiling)  # type: ignore[arg-type]
+        if min(settings.tile, settings.scale) < 1 or settings.overlap < 0 or settings.halo < 0:
+            raise ValueError
+        if settings.overlap <= 2 * settings.halo or settings.tile <= settings.overlap:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ArtifactError(
+            f"{artifact}: its contract's postprocessing.tiling is not a tiling of {what} ({tiling!r})"
+        ) from None
+    t, problems = settings.tile, []
+    names = ([s.name for s in contract.inputs], [s.name for s in contract.outputs])
+    if names != (["frames"], list(outputs)):
+        problems.append(f"tensors {names[0]} -> {names[1]}, expected ['frames'] -> {list(outputs)}")
+    else:
+        if contract.inputs[0].shape != (1, channels, t, t):
+            problems.append(f"frames shape {contract.inputs[0].shape}, expected (1, {channels}, {t}, {t})")
+        if contract.output("image").shape != (1, 3, t, t):
+            problems.append(f"image shape {contract.output('image').shape}, expected (1, 3, {t}, {t})")
+    if problems:
+        raise ArtifactError(f"{artifact}: its contract does not describe {what}: {'; '.join(problems)}")
+    return settings
 
 
 def pad_to(frames: np.ndarray, height: int, width: int) -> np.ndarray:

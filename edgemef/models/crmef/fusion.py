@@ -76,6 +76,6 @@ class CrmefFusion:
         return out
 
 
-def crmef(weights: str | Path | None = None) -> CrmefFusion:
-    """The registry's factory of ``crmef``."""
-    return CrmefFusion(weights)
+def crmef(weights: str | Path | None = None, tile: int = 1024) -> CrmefFusion:
+    """The registry's factory of ``crmef`` (``tile``: the part of the image each network run keeps)."""
+    return CrmefFusion(weights, tile=tile)

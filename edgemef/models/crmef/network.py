@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from edgemef.models.crmef.config import CrmefConfig
 
-__all__ = ["Crmef", "LayerChooser", "searched_layers"]
+__all__ = ["Crmef", "LayerChooser", "receptive_radius", "searched_layers"]
 
 #: builds the module of a searched layer from its name and kind ("relighting", "repletion", "alignment")
 LayerChooser = Callable[[str, str], nn.Module]
@@ -174,3 +174,30 @@ def searched_layers(config: CrmefConfig) -> dict[str, str]:
 
     Crmef(config, record)
     return found
+
+
+def _spatial_radius(module: nn.Module) -> int:
+    """How far (pixels) a chain of the module's convolutions and poolings, run one after another, reaches."""
+    radius = 0
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d):
+            radius += layer.dilation[0] * (layer.kernel_size[0] - 1) // 2
+        elif isinstance(layer, (nn.MaxPool2d, nn.AvgPool2d)):
+            size = layer.kernel_size if isinstance(layer.kernel_size, int) else layer.kernel_size[0]
+            radius += (size - 1) // 2
+    return radius
+
+
+def receptive_radius(model: Crmef) -> int:
+    """The receptive field radius of a general (registered-scenario) network, in pixels: an output pixel
+    depends on the inputs at most this far away, so tiles with this much context fuse seamlessly.
+
+    Raises:
+        ValueError: for the misaligned network (deformable offsets reach arbitrarily far).
+    """
+    if model.align is not None:
+        raise ValueError("the misaligned CRMEF's deformable offsets have no bounded receptive field")
+    relighting = max(sum(_spatial_radius(stage) for stage in stages) for stages in model.relight.values())
+    repletion = model.repletion
+    tail = max(_spatial_radius(repletion.image), _spatial_radius(repletion.illumination))
+    return relighting + _spatial_radius(model.features) + _spatial_radius(repletion.layers) + tail

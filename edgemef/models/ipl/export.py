@@ -25,7 +25,15 @@ import numpy as np
 import torch
 
 from converters.calibration import Stack, load_stacks
-from converters.graphs import ExportGraph, ExportRequest, ParityResult, QuantizationHints, Runner, TensorInfo
+from converters.graphs import (
+    ExportGraph,
+    ExportRequest,
+    ParityResult,
+    QuantizationHints,
+    Runner,
+    TensorInfo,
+    fused_parity,
+)
 from edgemef.errors import ConversionError
 from edgemef.metrics import psnr
 from edgemef.models.ipl.graphs import FullTileGraph, ReplayTileGraph, attention_shape
@@ -213,19 +221,12 @@ class IplExporter:
                         "psnr_db": min(99.0, round(psnr(fused_ours, fused_theirs), 2)),
                     }
                 )
-        worst = min(float(r["psnr_db"]) for r in rows)
-        report = {
-            "reference": "PyTorch fp32 tile graphs, same tiler",
-            "gate_db": gate_db,
-            "min_psnr_db": worst,
-            "passed": worst >= gate_db,
-            "stacks": rows,
-            "what": f"fused {PARITY_CROP[0]}x{PARITY_CROP[1]} crops through the tiler, runtime vs PyTorch",
-        }
-        lines = [f"parity gate {gate_db:.0f} dB, worst {worst:.2f} dB:"] + [
-            f"  {r['stack']} ({r['path']} path): {r['psnr_db']:.2f} dB" for r in rows
-        ]
-        return ParityResult(report, "\n".join(lines))
+        return fused_parity(
+            rows,
+            gate_db,
+            "PyTorch fp32 tile graphs, same tiler",
+            f"fused {PARITY_CROP[0]}x{PARITY_CROP[1]} crops through the tiler, runtime vs PyTorch",
+        )
 
 
 EXPORTER = IplExporter()

@@ -17,6 +17,7 @@ from edgemef.runtime.cached_tiler import (
     DEFAULT_THRESHOLD,
     CachedTiler,
     TilingSettings,
+    check_tiled_contract,
     pad_to,
     tile_input,
 )
@@ -58,30 +59,8 @@ def check_ipl_contract(contract: Contract, artifact: Path) -> TilingSettings:
     Raises:
         ArtifactError: naming what is wrong (an edited or foreign contract).
     """
-    n, problems = contract.n_exposures, []
-    tiling = contract.postprocessing.get("tiling")
-    try:
-        settings = TilingSettings(**tiling)  # type: ignore[arg-type]
-        if min(settings.tile, settings.scale) < 1 or settings.overlap < 0 or settings.halo < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ArtifactError(
-            f"{artifact}: its contract's postprocessing.tiling is not an IPL tiling ({tiling!r})"
-        ) from None
-    t = settings.tile
-    names = ([s.name for s in contract.inputs], [s.name for s in contract.outputs])
-    if names != (["frames"], ["image", "attention"]):
-        problems.append(f"tensors {names[0]} -> {names[1]}, expected ['frames'] -> ['image', 'attention']")
-    else:
-        if contract.inputs[0].shape != (1, 3 * n, t, t):
-            problems.append(f"frames shape {contract.inputs[0].shape}, expected (1, {3 * n}, {t}, {t})")
-        if contract.output("image").shape != (1, 3, t, t):
-            problems.append(f"image shape {contract.output('image').shape}, expected (1, 3, {t}, {t})")
-    if problems:
-        raise ArtifactError(
-            f"{artifact}: its contract does not describe IPL tile graphs: {'; '.join(problems)}"
-        )
-    return settings
+    n = contract.n_exposures
+    return check_tiled_contract(contract, artifact, ("image", "attention"), 3 * n, "IPL tile graphs")
 
 
 class IplArtifactFusion:
