@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -40,25 +39,61 @@ cv2.imwrite(sys.argv[4], np.clip(fused * 255 + 0.5, 0, 255).astype(np.uint8))
 SIZES = {"1536x1024": (1536, 1024), "3840x2560": (3840, 2560)}
 
 
-def run_once(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS bytes) of one process."""
+#: Measured processes are forked by this small launcher, not by the benchmark: a process's peak RSS
+#: (``ru_maxrss``) starts at the RSS of the process that spawned it (Linux carries the old memory's high-water
+#: mark across ``exec``, and ``subprocess`` spawns with ``vfork``), so children of this benchmark, which holds
+#: OpenCV, the runtime and the frames, would report at least its own ~115 MB.
+LAUNCHER = """
+import json, os, sys, time
+for line in sys.stdin:
+    command, errors = json.loads(line)
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        os.dup2(os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        try:
+            os.execv(command[0], command)
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:]}")
-    return wall, usage.ru_maxrss * 1024
+    print(json.dumps([wall, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)]), flush=True)
+"""
 
 
-def measure(command: list[str], runs: int) -> dict[str, float]:
-    run_once(command)  # warm the file cache
-    results = [run_once(command) for _ in range(runs)]
-    return {
-        "wall_s": round(statistics.median(r[0] for r in results), 3),
-        "peak_rss_mb": round(statistics.median(r[1] for r in results) / 1e6, 1),
-    }
+class Launcher:
+    """A small process (``python -S``, a few MB) that runs each measured command and reports its wall time,
+    peak RSS and exit code."""
+
+    def __init__(self, folder: Path) -> None:
+        self.errors = folder / "stderr.txt"
+        self.process = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def run_once(self, command: list[str]) -> tuple[float, int]:
+        """(wall seconds, peak RSS bytes) of one process."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps([command, str(self.errors)]) + "\n")
+        self.process.stdin.flush()
+        wall, peak, code = json.loads(self.process.stdout.readline())
+        if code:
+            raise SystemExit(f"{' '.join(command)} failed: {self.errors.read_text()[-500:]}")
+        return wall, peak
+
+    def measure(self, command: list[str], runs: int) -> dict[str, float]:
+        self.run_once(command)  # warm the file cache
+        results = [self.run_once(command) for _ in range(runs)]
+        return {
+            "wall_s": round(statistics.median(r[0] for r in results), 3),
+            "peak_rss_mb": round(statistics.median(r[1] for r in results) / 1e6, 1),
+        }
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def in_process(runs: int) -> dict[str, float]:
@@ -95,9 +130,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     edgemef = [str(Path(sys.executable).with_name("edgemef"))]
-    rows = [{"what": "edgemef --help", **measure([*edgemef, "--help"], args.runs)}]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        launcher = Launcher(folder)
+        measure = launcher.measure
+        rows = [{"what": "edgemef --help", **measure([*edgemef, "--help"], args.runs)}]
         script = folder / "mertens.py"
         script.write_text(MERTENS)
         for label, (width, height) in SIZES.items():
@@ -119,6 +156,7 @@ def main() -> None:
                     "rss_ratio": round(ours["peak_rss_mb"] / theirs["peak_rss_mb"], 2),
                 }
             )
+        launcher.close()
     machine = machine_description()
     print(f"{machine['cpu']}, {machine['cores']} cores; medians of {args.runs} processes")
     header = "| what | edgemef wall s | peak RSS MB | Mertens script wall s | peak RSS MB | wall ratio |"

@@ -196,3 +196,26 @@ def test_default_model_without_torch_falls_back_to_mertens(bracket_files: list[P
     assert result.returncode == 0, result.stderr
     assert "note: lut-student ships no artifact for 4-exposure brackets and needs PyTorch" in result.stderr
     assert "with mertens" in result.stdout and (tmp_path / "f.jpg").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_freed_large_blocks_leave_the_resident_set() -> None:
+    """After glibc has freed one large block (30 MiB), a freed 20 MiB block stays resident unless the CLI's
+    release_large_blocks() fixed the mmap threshold (edgemef/memory.py)."""
+    code = (
+        "import sys, numpy as np\n"
+        "from edgemef.memory import release_large_blocks\n"
+        "if sys.argv[1] == 'fixed': assert release_large_blocks()\n"
+        "def rss():\n"
+        "    status = open('/proc/self/status').read().split('VmRSS:')[1]\n"
+        "    return int(status.split()[0]) // 1024\n"
+        "a = np.ones(30 * 2**20, np.uint8); del a\n"
+        "before = rss()\n"
+        "b = np.ones(20 * 2**20, np.uint8); del b\n"
+        "print(rss() - before)\n"
+    )
+    kept = {
+        mode: int(subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True).stdout)
+        for mode in ("fixed", "default")
+    }
+    assert kept["fixed"] <= 2 and kept["default"] >= 15, kept

@@ -27,6 +27,7 @@ from edgemef.cli import (
     train_cmd,
 )
 from edgemef.errors import EdgemefError
+from edgemef.memory import release_large_blocks
 
 COMMANDS = (convert_cmd, fuse_cmd, eval_cmd, models_cmd, train_cmd, search_cmd, bench_cmd, profile_cmd)
 
@@ -56,6 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     native_output.SHOW = bool(args.verbose)
     if not args.verbose:  # libraries' warnings (Pillow's "Corrupt EXIF", deprecations) are not edgemef's
         warnings.simplefilter("ignore")
+    release_large_blocks()
     previous = _terminate_like_interrupt()
     try:
         return int(args.run(args) or 0)
