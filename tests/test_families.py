@@ -45,6 +45,8 @@ def test_every_declaration_is_complete_and_torch_free(family: ModelFamily, tmp_p
     body = f"from edgemef.models.registry import get_family\nf = get_family({family.name!r})\n"
     if family.runtime:
         body += "runtime = f.load_runtime()\nassert callable(runtime.fuse) and callable(runtime.fuse_timed)\n"
+    for module in family.searches.values():  # `edgemef search --help` needs no torch either
+        body += f"import {module} as m\nassert callable(m.add_arguments) and callable(m.run) and m.HELP\n"
     done = run_python_without_torch(body, tmp_path)
     assert done.returncode == 0, done.stderr
 
