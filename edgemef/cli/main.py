@@ -57,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     native_output.SHOW = bool(args.verbose)
     if not args.verbose:  # libraries' warnings (Pillow's "Corrupt EXIF", deprecations) are not edgemef's
         warnings.simplefilter("ignore")
-    release_large_blocks()
     previous = _terminate_like_interrupt()
+    release_large_blocks()
     try:
         return int(args.run(args) or 0)
     except EdgemefError as exc:
