@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from edgemef.io import (
     read_image,
     write_image,
 )
+from edgemef.io.bracket import permute_in_place
 from tests.conftest import exposure_bracket, textured_scene
 
 
@@ -374,3 +376,12 @@ def _finished_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
+
+
+@pytest.mark.parametrize("n_frames", [1, 2, 3, 5])
+def test_permute_in_place_matches_fancy_indexing(n_frames: int) -> None:
+    frames = np.arange(n_frames * 2 * 3 * 3, dtype=np.uint8).reshape(n_frames, 2, 3, 3)
+    for order in itertools.permutations(range(n_frames)):
+        reordered = frames.copy()
+        permute_in_place(reordered, list(order))
+        np.testing.assert_array_equal(reordered, frames[list(order)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -90,6 +91,26 @@ def relative_exposure(info: ExposureInfo, *, use_iso: bool, use_aperture: bool) 
 def mean_luminance(frame: np.ndarray) -> float:
     """Mean Rec.601 luma of an H x W x 3 uint8 frame (subsampled 4x each way; fast and order-preserving)."""
     return float((frame[::4, ::4].astype(np.float32) @ _LUMA).mean())
+
+
+def permute_in_place(frames: np.ndarray, order: Sequence[int]) -> None:
+    """Reorder ``frames`` so that ``frames[i]`` becomes the old ``frames[order[i]]``, with one frame of
+    scratch memory (not a copy of the bracket)."""
+    placed = [False] * len(order)
+    scratch = None
+    for start in range(len(order)):
+        if placed[start] or order[start] == start:
+            continue
+        if scratch is None:
+            scratch = np.empty_like(frames[0])
+        scratch[...] = frames[start]
+        i = start
+        while order[i] != start:
+            frames[i] = frames[order[i]]
+            placed[i] = True
+            i = order[i]
+        frames[i] = scratch
+        placed[i] = True
 
 
 def order_by_exposure(frames: np.ndarray, exposures: Sequence[ExposureInfo]) -> tuple[list[int], str]:
@@ -191,27 +212,42 @@ def read_bracket(
         given = ", ".join(str(p) for p in paths) or "nothing"
         raise BracketError(f"fusion needs at least {min_frames} exposures, got {len(paths)} ({given})")
     # Decoders release the GIL: frames decode in parallel, one thread per core, their native output captured
-    # around all of them; a corruption warning there is traced to its file by decoding them one by one.
+    # around all of them; a corruption warning there is traced to its file by decoding them one by one. Each
+    # frame is copied into the bracket's array as soon as it is decoded and then dropped, so reading holds
+    # the bracket plus the frames in flight, not two copies of the bracket.
+    frames: np.ndarray | None = None
+    shapes, exposures, read_paths = [], [], []
     with captured_stderr() as native:
         with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-            loaded = list(
-                pool.map(lambda p: read_image(p, max_pixels=max_pixels, watch_decoder=False), paths)
+            pending = deque(
+                pool.submit(read_image, p, max_pixels=max_pixels, watch_decoder=False) for p in paths
             )
+            while pending:
+                image = pending.popleft().result()  # the future, which holds the pixels, is dropped
+                if frames is None:
+                    frames = np.empty((len(paths), *image.pixels.shape), np.uint8)
+                if image.pixels.shape == frames.shape[1:]:
+                    frames[len(shapes)] = image.pixels
+                shapes.append(image.pixels.shape)
+                exposures.append(image.exposure)
+                read_paths.append(image.path)
+                del image
     if corruption_warning(native.text) is not None:
         for path in paths:
             read_image(path, max_pixels=max_pixels)  # raises for the corrupt one
-    shapes = {image.pixels.shape for image in loaded}
-    if len(shapes) > 1:
-        sizes = ", ".join(f"{i.path} is {i.pixels.shape[1]}x{i.pixels.shape[0]}" for i in loaded)
+    if len(set(shapes)) > 1:
+        sizes = ", ".join(
+            f"{path} is {shape[1]}x{shape[0]}" for path, shape in zip(read_paths, shapes, strict=True)
+        )
         raise BracketError(
             f"exposures differ in size: {sizes}; all frames of a bracket must be the same size"
         )
-    frames = np.stack([image.pixels for image in loaded])
-    exposures = [image.exposure for image in loaded]
+    assert frames is not None
     order, method = order_by_exposure(frames, exposures)
+    permute_in_place(frames, order)
     return Bracket(
-        frames=frames[order] if order != sorted(order) else frames,
-        paths=tuple(loaded[i].path for i in order),
+        frames=frames,
+        paths=tuple(read_paths[i] for i in order),
         exposures=tuple(exposures[i] for i in order),
         ordered_by=method,
     )

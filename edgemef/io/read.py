@@ -121,8 +121,8 @@ def _to_rgb8(decoded: np.ndarray, path: Path) -> tuple[np.ndarray, int]:
         return np.repeat(pixels, 3, axis=2), bit_depth
     if channels == 2:  # grey + alpha
         return np.repeat(pixels[:, :, :1], 3, axis=2), bit_depth
-    if channels == 3:
-        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB), bit_depth
+    if channels == 3:  # in place: a frame's decode holds one copy of its pixels at a time
+        return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels), bit_depth
     if channels == 4:  # BGRA: drop alpha
         return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB), bit_depth
     raise ImageReadError(f"{path}: unsupported channel count {channels}")
