@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 import platform
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from edgemef import __version__
 from edgemef.data.datasets import Scene, load_scene
+from edgemef.data.synthesis import shake_frames
 from edgemef.io import DEFAULT_MAX_PIXELS
 from edgemef.metrics import mef_ssim, mu_law, psnr, psnr_mu, ssim
 from edgemef.models.registry import FusionModel
@@ -41,6 +44,8 @@ class EvalReport:
     exposures: str
     results: tuple[SceneResult, ...]
     environment: dict[str, str] = field(default_factory=dict)
+    #: the misaligned protocol's camera shake in pixels (0: the brackets as stored)
+    shake_px: float = 0.0
 
     def means(self) -> dict[str, float | None]:
         """Mean of each score over the scenes that have it (``None`` when no scene has it)."""
@@ -76,6 +81,7 @@ def evaluate(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     progress: bool = True,
     output_kind: str = "display-srgb8",
+    shake_px: float = 0.0,
 ) -> EvalReport:
     """Fuse every scene with ``model`` and score it.
 
@@ -90,14 +96,21 @@ def evaluate(
         output_kind: what the model's fused image is (its family's ``output_kind``): ``display-srgb8`` is
             scored as it is; ``scene-linear`` radiance is scored with PSNR-mu against a linear reference,
             and SSIM and MEF-SSIM on its mu-law tone map (8-bit).
+        shake_px: misaligned brackets: every frame but the brightest moved by this many pixels in a random
+            direction and rotated by up to 0.25 degrees (:func:`edgemef.data.synthesis.shake_frames`, seeded
+            by the scene's name), the reference keeping the brightest frame's geometry; 0: as stored.
     """
     results = []
     for scene in tqdm(scenes, desc=f"eval {model.name}", unit="scene", disable=not progress, leave=False):
         bracket, reference = load_scene(scene, exposures, max_pixels=max_pixels)
+        frames = bracket.frames
+        if shake_px > 0.0:
+            rng = np.random.default_rng(zlib.crc32(scene.name.encode()))
+            frames = shake_frames(frames, rng, (shake_px, shake_px), max_rotation_deg=0.25)
         start = time.perf_counter()
-        fused = model.fuse(bracket.frames)
+        fused = model.fuse(frames)
         fuse_ms = (time.perf_counter() - start) * 1000.0
-        scores = _scores(fused, reference, bracket.frames, output_kind)
+        scores = _scores(fused, reference, frames, output_kind)
         results.append(
             SceneResult(
                 scene=scene.name,
@@ -109,7 +122,9 @@ def evaluate(
             )
         )
     environment = {"edgemef": __version__, "python": platform.python_version(), "machine": platform.machine()}
-    return EvalReport(model.name, dataset, exposures or "auto", tuple(results), environment)
+    return EvalReport(
+        model.name, dataset, exposures or "auto", tuple(results), environment, shake_px=shake_px
+    )
 
 
 def _scores(fused: Any, reference: Any, frames: Any, output_kind: str) -> dict[str, float | None]:
@@ -176,5 +191,6 @@ def format_report(report: EvalReport) -> str:
         )
 
     rule = "-" * len(line(header))
-    title = f"model {report.model} on {report.dataset} (exposures: {report.exposures})"
+    shaken = f", camera shake {report.shake_px:g} px" if report.shake_px else ""
+    title = f"model {report.model} on {report.dataset} (exposures: {report.exposures}{shaken})"
     return "\n".join([title, line(header), rule, *(line(r) for r in rows[:-1]), rule, line(rows[-1])])

@@ -129,6 +129,23 @@ def test_eval_table_and_json(tmp_path: Path, capsys) -> None:
     assert data["mean"]["psnr"] == pytest.approx(np.mean([r["psnr"] for r in data["results"]]))
 
 
+def test_eval_with_camera_shake_scores_misaligned_brackets(tmp_path: Path, capsys) -> None:
+    dataset = write_sice_dataset(tmp_path / "data")
+    scores = {}
+    for shake in ("0", "6"):
+        report = tmp_path / f"r{shake}.json"
+        args = ("--dataset", dataset, "--model", "mertens", "--exposures", "2", "--json", report)
+        assert run_cli("eval", *args, "--shake", shake) == 0
+        scores[shake] = json.loads(report.read_text())
+    assert "camera shake 6 px" in capsys.readouterr().out
+    assert scores["6"]["shake_px"] == 6.0 and scores["0"]["shake_px"] == 0.0
+    # ghosts of the moved darkest frame: every scene scores lower against the reference
+    for still, shaken in zip(scores["0"]["results"], scores["6"]["results"], strict=True):
+        assert shaken["ssim"] < still["ssim"]
+    assert run_cli("eval", "--dataset", dataset, "--shake", "-1") == 2
+    assert "--shake" in capsys.readouterr().err
+
+
 def test_eval_without_reference_scores_mef_ssim_only(tmp_path: Path, capsys) -> None:
     dataset = write_sice_dataset(tmp_path / "data", scenes=1, with_reference=False)
     assert run_cli("eval", "--dataset", dataset, "--exposures", "2") == 0

@@ -70,12 +70,31 @@ def test_a_new_deformable_layer_starts_as_a_plain_convolution() -> None:
     assert torch.allclose(layer(x, torch.randn(1, 8, 10, 12)), want, atol=1e-5)
 
 
+def test_bounded_offsets_are_soft_clamped() -> None:
+    torch.manual_seed(0)
+    layer = DeformableConv2d(8, 8, 3, deformable_groups=2, max_offset=2.0)
+    with torch.no_grad():
+        layer.offset_mask.bias.normal_(std=20.0)  # offsets far beyond the bound
+    x, guide = torch.rand(1, 8, 12, 12), torch.rand(1, 8, 12, 12)
+    predicted = layer.offset_mask(guide)
+    offsets = predicted[:, : 2 * 2 * 9]
+    masks = torch.sigmoid(predicted[:, 2 * 2 * 9 :])
+    bounded = 2.0 * torch.tanh(offsets / 2.0)
+    assert bounded.abs().max() <= 2.0 < offsets.abs().max()
+    expected = deform_conv2d(x, bounded, masks, layer.weight, layer.bias)
+    torch.testing.assert_close(layer(x, guide), expected)
+    with pytest.raises(ValueError, match="max_offset"):
+        DeformableConv2d(8, 8, 3, deformable_groups=2, max_offset=0.0)
+
+
 def test_config_refuses_bad_values() -> None:
     for bad in (
         {"channels": 12},  # not divisible by 8 groups
         {"n_exposures": 3},
         {"relight": "gamma"},
         {"min_illumination": 0.0},
+        {"max_offset": 0.0},
+        {"max_offset": 100.0},
         {"repletion_layers": 0},
     ):
         with pytest.raises(ValueError):
@@ -385,6 +404,84 @@ def test_train_crmef_from_a_genotype_then_fuse(tmp_path: Path) -> None:
     assert fused.is_file()
 
 
+def test_misaligned_training_starts_from_a_general_network(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from edgemef.errors import DatasetError
+    from edgemef.models.crmef.train_task import make_task
+    from edgemef.models.crmef.weights import read_genotype, save_crmef
+    from tests.conftest import write_sice_dataset
+
+    data = write_sice_dataset(tmp_path / "data", scenes=2)
+    general = Genotype.uniform(CrmefConfig(channels=8), "conv_3", "rconv_1")
+    torch.manual_seed(0)
+    trained = searched_network(general)
+    save_crmef(tmp_path / "general.safetensors", trained, general)
+    misaligned = read_genotype(tmp_path / "general.safetensors").misaligned("deform_3")
+    assert misaligned.config == replace(general.config, misaligned=True, max_offset=8.0)
+    assert {misaligned.layers[n] for n in ("dasm.0", "dasm.1", "dasm.2", "dasm.cascade")} == {"deform_3"}
+    with pytest.raises(ValueError, match="already"):
+        misaligned.misaligned()
+    misaligned.save(tmp_path / "misaligned.json")
+    task = make_task(
+        "crmef",
+        data=data,
+        holdout=["scene2"],
+        n_exposures=2,
+        init=tmp_path / "general.safetensors",
+        genotype=tmp_path / "misaligned.json",
+    )
+    assert task.sample_config.shake_px > 0 and not task.sample_config.motion
+    model = task.build()
+    started = model.state_dict()
+    for key, value in trained.state_dict().items():
+        torch.testing.assert_close(started[key], value)
+    assert any(key.startswith("align.") for key in started)
+    other = Genotype.uniform(CrmefConfig(channels=8), "conv_5", "rconv_1")
+    save_crmef(tmp_path / "other.safetensors", searched_network(other), other)
+    task.init = tmp_path / "other.safetensors"
+    with pytest.raises(DatasetError, match="not this genotype"):
+        task.build()
+
+
+def test_critic_terms_train_each_side_with_its_own_objective() -> None:
+    from edgemef.models.crmef.critic import PatchCritic, adversarial_losses
+
+    torch.manual_seed(0)
+    critic = PatchCritic(width=8)
+    assert critic(torch.rand(2, 3, 128, 128)).shape == (2, 1, 14, 14)  # 70x70 patches
+    fused = torch.rand(2, 3, 64, 64, requires_grad=True)
+    network_term, critic_term, parts = adversarial_losses(critic, fused, torch.rand(2, 3, 64, 64))
+    assert set(parts) == {"w_dist", "gp"} and parts["gp"] >= 0.0
+    network_term.backward(retain_graph=True)
+    assert fused.grad is not None and fused.grad.abs().sum() > 0
+    assert all(p.grad is None for p in critic.parameters())  # the network's term leaves the critic alone
+    fused.grad = None
+    critic_term.backward()
+    assert fused.grad is None  # the critic's term leaves the network alone
+    # every weight learns (the last bias cancels in E D(y_gt) - E D(y), as in any WGAN critic)
+    weights = [p for name, p in critic.named_parameters() if name.endswith("weight")]
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in weights)
+
+
+def test_train_with_the_critic_ships_the_network_alone(tmp_path: Path) -> None:
+    from edgemef.cli.main import main
+    from edgemef.models.crmef.weights import load_crmef
+    from tests.conftest import write_sice_dataset
+
+    data = write_sice_dataset(tmp_path / "data", scenes=2)
+    genotype = tmp_path / "genotype.json"
+    Genotype.uniform(CrmefConfig(channels=8), "conv_1", "rconv_1").save(genotype)
+    out = tmp_path / "run"
+    command = ["train", "crmef", "--data", str(data), "--out", str(out), "--holdout", "scene2"]
+    command += ["--exposures", "2", "--genotype", str(genotype), "--steps", "2", "--batch-size", "2"]
+    assert main([*command, "--adversarial-weight", "-1"]) == 2
+    assert main([*command, "--adversarial-weight", "0.05"]) == 0
+    assert "w_dist" in (out / "log.jsonl").read_text()
+    network = load_crmef(out / "model.safetensors")
+    assert not any(name.startswith("critic") for name in network.state_dict())
+
+
 def _support_radius(model: torch.nn.Module, size: int) -> int:
     """How far a change of one input pixel reaches in the output (the receptive field, measured)."""
     torch.manual_seed(1)
@@ -402,9 +499,14 @@ def _support_radius(model: torch.nn.Module, size: int) -> int:
 def test_receptive_radius_is_what_a_pixel_reaches(relighting: str, repletion: str) -> None:
     from edgemef.models.crmef.network import receptive_radius
 
-    model = searched_network(Genotype.uniform(CrmefConfig(channels=8), relighting, repletion)).eval()
-    radius = receptive_radius(model)
-    assert radius == _support_radius(model, 2 * radius + 21)
+    genotype = Genotype.uniform(CrmefConfig(channels=8), relighting, repletion)
+    reached = []
+    for seed in range(3):  # max pooling can hide a change at one initialisation, hardly at all three
+        torch.manual_seed(seed)
+        model = searched_network(genotype).eval()
+        radius = receptive_radius(model)
+        reached.append(_support_radius(model, 2 * radius + 21))
+    assert radius == max(reached)
     with pytest.raises(ValueError, match="misaligned"):
         receptive_radius(searched_network(Genotype.uniform(SMALL, "conv_1", "rconv_1", "deform_3")))
 

@@ -22,6 +22,7 @@ from edgemef.data.synthesis import (
     linear_to_srgb,
     random_camera_config,
     sample_gamma_params,
+    shake_frames,
     srgb_to_linear,
     synthesize_camera_bracket,
     synthesize_gamma_bracket,
@@ -441,3 +442,26 @@ def test_random_camera_config_deterministic() -> None:
     configs = {random_camera_config(seed=s) for s in range(10)}
     assert len(configs) == 10
     assert not any(c.shot_noise_gain or c.read_noise_std for c in [random_camera_config(seed=1, noise=False)])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shake_moves_every_frame_but_the_brightest_by_the_asked_length(seed: int) -> None:
+    scene = make_scene(seed + 20)
+    frames = np.stack([scene, scene, scene])
+    shaken = shake_frames(frames, np.random.default_rng(seed), (3.0, 3.0), max_rotation_deg=0.0)
+    assert shaken.shape == frames.shape and shaken.dtype == frames.dtype
+    np.testing.assert_array_equal(shaken[2], frames[2])
+    luma = [(f.astype(np.float64) @ LUMA) for f in shaken]
+    shifts = [_phase_shift(luma[2], luma[i]) for i in (0, 1)]
+    for dx, dy in shifts:
+        assert math.hypot(dx, dy) == pytest.approx(3.0, abs=0.75)  # phase correlation, reflected borders
+    assert shifts[0] != pytest.approx(shifts[1], abs=0.5)  # each frame its own direction
+
+
+def test_shake_refuses_bad_ranges() -> None:
+    frames = np.zeros((2, 8, 8, 3), np.uint8)
+    for shift in ((2.0, 1.0), (-1.0, 1.0), (0.0, float("nan"))):
+        with pytest.raises(ValueError, match="shift_px"):
+            shake_frames(frames, np.random.default_rng(0), shift)
+    with pytest.raises(ValueError, match="rotation"):
+        shake_frames(frames, np.random.default_rng(0), (0.0, 1.0), max_rotation_deg=-1.0)

@@ -110,6 +110,23 @@ def test_same_seed_same_samples(tmp_path: Path) -> None:
     assert not torch.equal(a[0]["frames"], a[1]["frames"])
 
 
+def test_shaken_samples_move_all_frames_but_the_brightest(tmp_path: Path) -> None:
+    from edgemef.data import find_scenes
+    from edgemef.errors import DatasetError
+    from edgemef.train.data import BracketSamples, SampleConfig, load_training_scenes
+
+    scenes = load_training_scenes(find_scenes(write_sice_dataset(tmp_path, 2)), 512)
+    config = SampleConfig(n_exposures=3, loss_size=64, synthetic_fraction=0.0)
+    still = BracketSamples(scenes, config, 4, seed=3)
+    shaken = BracketSamples(scenes, replace(config, shake_px=4.0), 4, seed=3)
+    for index in range(4):
+        a, b = still[index], shaken[index]
+        assert torch.equal(a["target"], b["target"]) and torch.equal(a["frames"][2], b["frames"][2])
+        assert not torch.equal(a["frames"][0], b["frames"][0])
+    with pytest.raises(DatasetError, match="shake_px"):
+        SampleConfig(loss_size=64, shake_px=16.0)
+
+
 def test_native_loss_windows_are_unresized_crops(tmp_path: Path) -> None:
     """With ``native_fraction=1`` the loss sees a window of the scene at its stored resolution (the exact
     reference pixels, possibly mirrored); with 0 it sees the whole crop resized (not such a window)."""

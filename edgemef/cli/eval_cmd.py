@@ -44,6 +44,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N scenes")
     parser.add_argument(
+        "--shake",
+        type=float,
+        default=0.0,
+        metavar="PX",
+        help="misaligned brackets: move every frame but the brightest by PX pixels in a random direction "
+        "and up to 0.25 degrees (seeded by the scene's name); the reference keeps the brightest frame's "
+        "geometry (default 0: as stored)",
+    )
+    parser.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON"
     )
     add_max_pixels_argument(parser)
@@ -58,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     from edgemef.models.registry import family_of
 
     options = model_options(args)  # an unknown name or a bad option fails before any work
+    if not (0.0 <= args.shake <= 256.0):
+        raise DatasetError(f"--shake must be between 0 and 256 pixels, got {args.shake}")
     if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
         raise ImageWriteError(f"{args.json}: output folder {args.json.parent} does not exist")
     scenes = find_scenes(args.dataset, args.layout)
@@ -78,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         progress=sys.stderr.isatty(),
         output_kind=family_of(args.model).output_kind.value,
+        shake_px=args.shake,
     )
     print(format_report(report))
     if args.json is not None:

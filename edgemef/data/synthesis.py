@@ -43,6 +43,7 @@ __all__ = [
     "linear_to_srgb",
     "random_camera_config",
     "sample_gamma_params",
+    "shake_frames",
     "srgb_to_linear",
     "synthesize_camera_bracket",
     "synthesize_gamma_bracket",
@@ -800,3 +801,48 @@ def random_camera_config(
         local_motion=local,
         local_motion_px=local_px,
     )
+
+
+def shake_frames(
+    frames: np.ndarray,
+    rng: np.random.Generator,
+    shift_px: tuple[float, float],
+    max_rotation_deg: float = 0.5,
+) -> np.ndarray:
+    """Camera shake between the frames of a static bracket: every frame but the brightest (the last) is
+    moved by its own translation, of a length uniform in ``shift_px`` (low, high) pixels in a uniformly
+    random direction, and a rotation uniform in +-``max_rotation_deg`` about the centre (bilinear, reflected
+    borders). The brightest frame, and so a reference aligned with it, keeps its geometry.
+
+    Args:
+        frames: ``N x H x W x C`` (any dtype ``cv2.warpAffine`` takes), darkest first.
+        rng: the random source.
+        shift_px: (low, high) translation length in pixels, 0 <= low <= high.
+        max_rotation_deg: the largest rotation, degrees.
+
+    Returns:
+        A new array of the same shape and dtype.
+    """
+    low, high = (float(v) for v in shift_px)
+    if not (math.isfinite(low) and math.isfinite(high) and 0.0 <= low <= high):
+        raise ValueError(f"shift_px must be (low, high) with 0 <= low <= high, got {shift_px!r}")
+    if not (math.isfinite(max_rotation_deg) and max_rotation_deg >= 0.0):
+        raise ValueError(f"max_rotation_deg must be a finite number >= 0, got {max_rotation_deg}")
+    shaken = frames.copy()
+    height, width = frames.shape[1:3]
+    for index in range(len(frames) - 1):
+        length = rng.uniform(low, high)
+        angle = 2.0 * math.pi * rng.random()
+        motion = FrameMotion(
+            shift_px=(length * math.cos(angle), length * math.sin(angle)),
+            rotation_deg=float(rng.uniform(-max_rotation_deg, max_rotation_deg)),
+        )
+        warped = cv2.warpAffine(
+            np.ascontiguousarray(frames[index]),
+            motion.affine(height, width),
+            (width, height),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
+        shaken[index] = warped.reshape(shaken[index].shape)
+    return shaken

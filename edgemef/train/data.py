@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from edgemef.data import Scene, find_scenes, load_scene, random_camera_config, synthesize_camera_bracket
-from edgemef.data.synthesis import synthesize_gamma_bracket
+from edgemef.data.synthesis import shake_frames, synthesize_gamma_bracket
 from edgemef.errors import DatasetError
 from edgemef.runtime.preprocess import resize_thumbnails
 
@@ -50,6 +50,9 @@ class SampleConfig:
         vertical_flip: also flip samples upside down half of the time (horizontal flips are always on).
         extreme_pair: real samples take a scene's darkest and brightest frames (the pair with the largest
             exposure ratio, as CRMEF's paper trains) instead of a random dark-to-bright subset.
+        shake_px: camera shake on every sample, real or synthetic: every frame but the brightest is moved
+            by up to this many pixels of the loss-sized patch (and rotated by up to 0.5 degrees), the target
+            keeping the brightest frame's geometry (:func:`edgemef.data.synthesis.shake_frames`); 0: off.
     """
 
     n_exposures: int = 3
@@ -63,12 +66,15 @@ class SampleConfig:
     channel_permutation: float = 0.0
     vertical_flip: bool = False
     extreme_pair: bool = False
+    shake_px: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.native_fraction <= 1.0:
             raise DatasetError(f"native_fraction must be in [0, 1], got {self.native_fraction}")
         if not 0.0 <= self.channel_permutation <= 1.0:
             raise DatasetError(f"channel_permutation must be in [0, 1], got {self.channel_permutation}")
+        if not 0.0 <= self.shake_px < self.loss_size / 4:
+            raise DatasetError(f"shake_px must be in [0, loss_size / 4), got {self.shake_px}")
         if self.extreme_pair and self.n_exposures != 2:
             raise DatasetError(f"extreme_pair samples 2 exposures, not {self.n_exposures}")
 
@@ -210,6 +216,8 @@ class BracketSamples(Dataset):
         else:
             loss_frames = make_thumbnails(frames, size)
             target = cv2.resize(np.ascontiguousarray(reference), (size, size), interpolation=cv2.INTER_AREA)
+        if config.shake_px > 0.0:
+            loss_frames = shake_frames(loss_frames, rng, (0.0, config.shake_px))
         return {
             "thumbnails": to_tensor(thumbnails),
             "frames": to_tensor(loss_frames),

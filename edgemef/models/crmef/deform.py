@@ -139,7 +139,9 @@ class DeformableConv2d(nn.Module):
     ``forward(x, guide)``: a ``3 x 3`` convolution of ``guide`` (EDVR's PCD feeds the concatenated features
     of both frames, or the offsets of the level below) predicts ``G*2*K*K`` offsets and ``G*K*K`` masks
     (sigmoid); then the ``K x K`` deformable convolution of ``x``. The offset convolution starts at zero,
-    so a new layer starts as a plain convolution.
+    so a new layer starts as a plain convolution. With ``max_offset`` the offsets are soft-clamped to
+    +-``max_offset`` pixels (``max_offset * tanh(o / max_offset)``, the identity near 0), so an output pixel
+    depends on a bounded neighbourhood of ``x``: ``dilation * (K - 1) / 2 + max_offset`` pixels.
     """
 
     def __init__(
@@ -151,8 +153,11 @@ class DeformableConv2d(nn.Module):
         guide_channels: int | None = None,
         dilation: int = 1,
         deformable_groups: int = 8,
+        max_offset: float | None = None,
     ) -> None:
         super().__init__()
+        if max_offset is not None and not max_offset > 0.0:
+            raise ValueError(f"max_offset must be > 0 (or None: unbounded), got {max_offset}")
         if kernel_size % 2 != 1:
             raise ValueError(f"a deformable kernel has an odd size, got {kernel_size}")
         if in_channels % deformable_groups:
@@ -160,6 +165,7 @@ class DeformableConv2d(nn.Module):
         self.kernel_size = kernel_size
         self.dilation = dilation
         self.groups = deformable_groups
+        self.max_offset = max_offset
         taps = kernel_size * kernel_size
         self.offset_mask = nn.Conv2d(
             guide_channels or in_channels, deformable_groups * 3 * taps, 3, padding=1
@@ -174,5 +180,7 @@ class DeformableConv2d(nn.Module):
         taps = self.kernel_size * self.kernel_size
         predicted = self.offset_mask(guide)
         offsets = predicted[:, : 2 * self.groups * taps]
+        if self.max_offset is not None:
+            offsets = self.max_offset * torch.tanh(offsets / self.max_offset)
         masks = torch.sigmoid(predicted[:, 2 * self.groups * taps :])
         return deform_conv2d(x, offsets, masks, self.weight, self.bias, self.dilation)

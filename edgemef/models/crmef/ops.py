@@ -51,9 +51,13 @@ class ConvOp(nn.Module):
 class DeformOp(nn.Module):
     """Modulated deformable ``k x k`` convolution of ``x`` guided by ``guide`` + LeakyReLU."""
 
-    def __init__(self, channels: int, kernel: int, groups: int, slope: float) -> None:
+    def __init__(
+        self, channels: int, kernel: int, groups: int, slope: float, max_offset: float | None = None
+    ) -> None:
         super().__init__()
-        self.conv = DeformableConv2d(channels, channels, kernel, deformable_groups=groups)
+        self.conv = DeformableConv2d(
+            channels, channels, kernel, deformable_groups=groups, max_offset=max_offset
+        )
         self.act = nn.LeakyReLU(slope)
 
     def forward(self, x: Tensor, guide: Tensor) -> Tensor:
@@ -68,7 +72,9 @@ def make_op(name: str, config: CrmefConfig) -> nn.Module:
         "dilconv": lambda: ConvOp(config.channels, kernel, 2, False, config.negative_slope),
         "rconv": lambda: ConvOp(config.channels, kernel, 1, True, config.negative_slope),
         "rdconv": lambda: ConvOp(config.channels, kernel, 2, True, config.negative_slope),
-        "deform": lambda: DeformOp(config.channels, kernel, config.deformable_groups, config.negative_slope),
+        "deform": lambda: DeformOp(
+            config.channels, kernel, config.deformable_groups, config.negative_slope, config.max_offset
+        ),
     }
     if kind not in makers or name not in RELIGHTING + REPLETION + ALIGNMENT:
         raise ValueError(

@@ -13,7 +13,7 @@ the genotype a search ends with.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
@@ -119,6 +119,15 @@ class Genotype:
         """Every layer of a kind the same operation (the single-operation networks of Table VII)."""
         choice = {"relighting": relighting, "repletion": repletion, "alignment": alignment}
         return cls(config, {name: choice[kind] for name, kind in searched_layers(config).items()})
+
+    def misaligned(self, alignment: str = "deform_3", max_offset: float | None = 8.0) -> Genotype:
+        """This general genotype in the misaligned scenario: the same layers, ``alignment`` at every DASM
+        layer, offsets bounded by ``max_offset`` pixels per pyramid level."""
+        if self.config.misaligned:
+            raise ValueError("the genotype is already the misaligned scenario's")
+        config = replace(self.config, misaligned=True, max_offset=max_offset)
+        added = {name: alignment for name, kind in searched_layers(config).items() if kind == "alignment"}
+        return Genotype(config, {**self.layers, **added})
 
     def to_json(self) -> str:
         return json.dumps(

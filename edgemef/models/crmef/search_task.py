@@ -34,7 +34,7 @@ from tqdm import tqdm
 from edgemef.data import Scene
 from edgemef.errors import DatasetError, SearchError
 from edgemef.io.write import atomic_write_bytes
-from edgemef.models.crmef.config import CrmefConfig
+from edgemef.models.crmef.config import MISALIGNED_SHAKE_PX, CrmefConfig
 from edgemef.models.crmef.latency import (
     LatencyTable,
     measure_latency_table,
@@ -176,7 +176,7 @@ def run_search(
         crop_scale=(0.25, 1.0),
         synthetic_fraction=1 / 3,
         max_side=512,
-        motion=config.misaligned,
+        shake_px=MISALIGNED_SHAKE_PX if config.misaligned else 0.0,
         extreme_pair=True,
         vertical_flip=True,
     )

@@ -1,11 +1,14 @@
-"""``edgemef train crmef``: the searched network trained with eq. 7-9 of the paper.
+"""``edgemef train crmef``: the searched network trained with eq. 7-10 of the paper.
 
 Loss: ``l_Int + 0.75 l_Gra`` (L1 intensity loss, and the L2 distance of Sobel gradient magnitudes; the
-paper's beta_1 = 0.75). The paper's third term, a WGAN-GP critic weighted 0.05, is not implemented: its
-value is to be measured against this baseline. Samples: crops of each scene's darkest and brightest frames
-(the largest exposure ratio), a third synthesised from the reference image (with camera shake and moving
-objects for a misaligned genotype), flips in both directions, resized to 128 px (the paper's patch size).
-The paper trains 2000 epochs with Adam from 1e-4 down a cosine; ``edgemef train`` uses AdamW at the task's
+paper's beta_1 = 0.75), plus ``--adversarial-weight`` times l_Dis, the WGAN-GP PatchGAN term of
+:mod:`edgemef.models.crmef.critic` (the paper's beta_2 = 0.05; off by default, as measured in
+``docs/models/crmef.md``). Samples: crops of each scene's darkest and brightest frames (the largest
+exposure ratio), a third synthesised from the reference image, flips in both directions, resized to 128 px
+(the paper's patch size); for a misaligned genotype every under-exposed patch is moved by a camera shake
+(``MISALIGNED_SHAKE_PX``), the target keeping the over-exposed frame's geometry. ``--init`` may name a
+general network of the same genotype for a misaligned one: everything but the DASM starts from it. The
+paper trains 2000 epochs with Adam from 1e-4 down a cosine; ``edgemef train`` uses AdamW at the task's
 1e-4 (``--lr-decay-start`` for the cosine). Validation: PSNR of the held-out scenes' extreme pairs at
 512 px.
 """
@@ -13,8 +16,9 @@ The paper trains 2000 epochs with Adam from 1e-4 down a cosine; ``edgemef train`
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,8 @@ from torch import Tensor, nn
 from edgemef.data import Scene
 from edgemef.errors import DatasetError
 from edgemef.metrics import psnr
+from edgemef.models.crmef.config import MISALIGNED_SHAKE_PX
+from edgemef.models.crmef.critic import PatchCritic, adversarial_losses
 from edgemef.models.crmef.network import Crmef
 from edgemef.models.crmef.search import Genotype, searched_network
 from edgemef.models.crmef.weights import load_crmef, save_crmef
@@ -66,7 +72,8 @@ def fuse_crmef_scene(model: Crmef, scene: LoadedScene) -> np.ndarray:
 
 
 class CrmefTask(SceneTask):
-    """``edgemef train crmef``: a searched CRMEF network (its genotype) on eq. 7 without the critic."""
+    """``edgemef train crmef``: a searched CRMEF network (its genotype) on eq. 7, the critic's term
+    ``l_Dis`` weighted by ``adversarial_weight`` (0: off)."""
 
     name = "crmef"
     default_learning_rate = CRMEF_LEARNING_RATE
@@ -78,16 +85,20 @@ class CrmefTask(SceneTask):
         genotype: Genotype,
         init: Path | None = None,
         patch: int = CRMEF_PATCH,
+        adversarial_weight: float = 0.0,
     ) -> None:
+        if not (math.isfinite(adversarial_weight) and adversarial_weight >= 0.0):
+            raise DatasetError(f"--adversarial-weight must be a number >= 0, got {adversarial_weight}")
         self.genotype = genotype
         self.init = init
+        self.adversarial_weight = adversarial_weight
         samples = SampleConfig(
             n_exposures=2,
             loss_size=patch,
             crop_scale=(0.25, 1.0),
             synthetic_fraction=1 / 3,
             max_side=1024,
-            motion=genotype.config.misaligned,
+            shake_px=MISALIGNED_SHAKE_PX if genotype.config.misaligned else 0.0,
             extreme_pair=True,
             vertical_flip=True,
         )
@@ -96,25 +107,46 @@ class CrmefTask(SceneTask):
         self.data_description["genotype"] = genotype.layers
         if init is not None:
             self.data_description["initialised_from"] = str(init)
+        self.data_description["adversarial_weight"] = adversarial_weight
 
     def build(self) -> nn.Module:
+        model = self._network()
+        if self.adversarial_weight > 0.0:
+            return NetworkAndCritic(model, PatchCritic())
+        return model
+
+    def _network(self) -> Crmef:
         model = searched_network(self.genotype)
         if self.init is not None:
             trained = load_crmef(self.init)
-            if trained.config != model.config:
+            if trained.config == model.config:
+                model.load_state_dict(trained.state_dict())
+            elif model.config.misaligned and replace(trained.config, max_offset=None) == replace(
+                model.config, misaligned=False, max_offset=None
+            ):
+                _load_all_but_alignment(model, trained, self.init)
+            else:
                 raise DatasetError(f"--init {self.init} is a CRMEF network of another configuration")
-            model.load_state_dict(trained.state_dict())
         return model
 
     def model_of(self, module: nn.Module) -> Crmef:
-        return getattr(module, "module", module)
+        module = getattr(module, "module", module)  # unwrap DistributedDataParallel
+        return module.network if isinstance(module, NetworkAndCritic) else module
 
     def loss(self, module: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, float]]:
         frames = batch["frames"]  # B x 2 x 3 x s x s, darkest first
+        target = batch["target"]
         output = module(frames.reshape(frames.shape[0], -1, *frames.shape[-2:]))
-        intensity = F.l1_loss(output, batch["target"])
-        gradient = gradient_loss(output, batch["target"])
-        return intensity + GRADIENT_WEIGHT * gradient, {"l_int": intensity.item(), "l_gra": gradient.item()}
+        intensity = F.l1_loss(output, target)
+        gradient = gradient_loss(output, target)
+        total = intensity + GRADIENT_WEIGHT * gradient
+        parts = {"l_int": intensity.item(), "l_gra": gradient.item()}
+        unwrapped = getattr(module, "module", module)
+        if isinstance(unwrapped, NetworkAndCritic):
+            network_term, critic_term, logged = adversarial_losses(unwrapped.critic, output, target)
+            total = total + self.adversarial_weight * network_term + critic_term
+            parts.update(logged)
+        return total, parts
 
     def validate(self, module: nn.Module) -> dict[str, float]:
         """Mean PSNR of the held-out scenes' extreme pairs at 512 px."""
@@ -132,6 +164,29 @@ class CrmefTask(SceneTask):
         save_crmef(out_dir / "model.safetensors", self.model_of(module), self.genotype, extra)
 
 
+class NetworkAndCritic(nn.Module):
+    """What trains with l_Dis: the fusion network (its forward) and the PatchGAN critic beside it."""
+
+    def __init__(self, network: Crmef, critic: PatchCritic) -> None:
+        super().__init__()
+        self.network = network
+        self.critic = critic
+
+    def forward(self, frames: Tensor) -> Tensor:
+        return self.network(frames)
+
+
+def _load_all_but_alignment(model: Crmef, general: Crmef, path: Path) -> None:
+    """A misaligned network's weights from a general one (relighting, features, repletion); its DASM keeps
+    its initialisation."""
+    try:
+        missing, unexpected = model.load_state_dict(general.state_dict(), strict=False)
+    except RuntimeError as error:  # a tensor of another shape: another genotype
+        raise DatasetError(f"--init {path}: its layers are not this genotype's ({error})") from None
+    if unexpected or any(not key.startswith("align.") for key in missing):
+        raise DatasetError(f"--init {path}: its layers are not this genotype's")
+
+
 def make_task(
     name: str,
     *,
@@ -140,6 +195,7 @@ def make_task(
     n_exposures: int,
     init: Path | None = None,
     genotype: Path | None = None,
+    adversarial_weight: float = 0.0,
     **unused: object,
 ) -> CrmefTask:
     """``edgemef train crmef --genotype G`` on the dataset at ``data`` (two exposures)."""
@@ -151,4 +207,4 @@ def make_task(
         chosen = Genotype.load(genotype)
     except ValueError as error:
         raise DatasetError(str(error)) from None
-    return CrmefTask(*split_scenes(data, holdout), chosen, init=init)
+    return CrmefTask(*split_scenes(data, holdout), chosen, init=init, adversarial_weight=adversarial_weight)

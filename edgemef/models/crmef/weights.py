@@ -34,16 +34,33 @@ def load_crmef(path: str | Path) -> Crmef:
         WeightsError: missing or corrupt file, another model's weights, or tensors that do not fit.
     """
     metadata, state = read_model_file(path)
+    genotype = _genotype_of(metadata, path)
+    try:
+        model = searched_network(genotype)
+        model.load_state_dict(state)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise WeightsError(f"{path}: weights do not fit a CRMEF network ({exc})") from None
+    return model.eval()
+
+
+def read_genotype(path: str | Path) -> Genotype:
+    """The genotype (configuration and layers) a CRMEF weights file was trained as.
+
+    Raises:
+        WeightsError: missing or corrupt file, or not CRMEF weights.
+    """
+    metadata, _ = read_model_file(path)
+    return _genotype_of(metadata, path)
+
+
+def _genotype_of(metadata: dict[str, str], path: str | Path) -> Genotype:
     if metadata.get("edgemef.family") != FAMILY:
         raise WeightsError(
             f"{path}: not CRMEF weights (metadata says family={metadata.get('edgemef.family')})"
         )
     try:
-        genotype = Genotype(
+        return Genotype(
             CrmefConfig(**json.loads(metadata["edgemef.config"])), json.loads(metadata[GENOTYPE_KEY])
         )
-        model = searched_network(genotype)
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise WeightsError(f"{path}: weights do not fit a CRMEF network ({exc})") from None
-    return model.eval()
