@@ -367,6 +367,33 @@ def test_fusion_uses_the_extreme_pair_and_tiles_like_one_run(tmp_path: Path) -> 
     assert np.abs(near - whole.astype(int)).mean() < 2.0
 
 
+def test_bounded_misaligned_network_reaches_no_further_than_its_radius(tmp_path: Path) -> None:
+    from edgemef.models.crmef.fusion import CrmefFusion
+    from edgemef.models.crmef.network import receptive_radius
+    from edgemef.models.crmef.weights import save_crmef
+
+    general = Genotype.uniform(CrmefConfig(channels=8), "conv_1", "rconv_1")
+    genotype = general.misaligned("deform_3", max_offset=2.0)
+    torch.manual_seed(0)
+    model = searched_network(genotype).eval()
+    with torch.no_grad():  # offsets pushed to their bound, so samples reach as far as they can
+        for module in model.modules():
+            if isinstance(module, DeformableConv2d):
+                module.offset_mask.weight.normal_(std=0.5)
+                module.offset_mask.bias.normal_(std=10.0)
+    radius = receptive_radius(model)
+    general_radius = receptive_radius(searched_network(general))
+    reached = _support_radius(model, 4 * (radius // 2 + 6))
+    assert general_radius < reached <= radius
+    path = save_crmef(tmp_path / "m.safetensors", model, genotype)
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, (2, 72, 100, 3), dtype=np.uint8)
+    whole = CrmefFusion(path, tile=4096).fuse(frames)
+    tiled = CrmefFusion(path, tile=32, margin=0)  # the margin becomes the radius, rounded up to 4
+    assert tiled.margin >= radius and tiled.margin % 4 == 0
+    assert np.abs(tiled.fuse(frames).astype(int) - whole.astype(int)).max() <= 1
+
+
 def test_gradient_loss_scores_edges_only() -> None:
     from edgemef.models.crmef.train_task import gradient_loss, sobel_magnitude
 

@@ -5,9 +5,9 @@ CRMEF runs on devices as one fully convolutional tile graph, ``frames (1 x 6 x T
 (1 x 3 x T x T)``, driven by the torch-free tiler (:mod:`edgemef.models.crmef.runtime`): tiles overlap by
 ``2 * halo + FADE`` pixels, where ``halo`` is the network's receptive field radius
 (:func:`edgemef.models.crmef.network.receptive_radius`), so the tiled result equals the whole-image one
-away from the image border. The general (registered) network exports; the misaligned one's deformable
-alignment has no bounded receptive field and its ``grid_sample`` lowering is too slow in LiteRT
-(docs/models/crmef.md), so it is refused with that reason.
+away from the image border. The general (registered) network exports; the misaligned one is refused with
+the reason (its ``grid_sample`` lowering is too slow in LiteRT, docs/models/crmef.md; with bounded offsets
+its receptive field is bounded too, so tiling would hold).
 
 Precisions: fp32 and int8 (static post-training quantization observing the tiles of
 ``calibration_data/calibration``'s darkest and brightest frames); fp16 on iOS.
@@ -103,9 +103,10 @@ class CrmefExporter:
             raise ConversionError(str(exc)) from None
         if model.config.misaligned:
             raise ConversionError(
-                f"{path}: the misaligned CRMEF does not export (its deformable alignment has no bounded "
-                "receptive field for tiling, and LiteRT lowers its grid_sample too slowly); convert a "
-                "general (registered) network"
+                f"{path}: the misaligned CRMEF does not export yet (its deformable layers' grid_sample "
+                "is lowered by LiteRT to gathers over the whole sampling grid, seconds and gigabytes per "
+                "tile, and its int8 and tiled parity are not established); convert a general (registered) "
+                "network, or fuse with --model crmef --weights in PyTorch"
             )
         tiling(model, int(request.options["tile"]))  # a tile too small fails before any export
         return model

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from edgemef.errors import BracketError
+from edgemef.models.crmef.network import receptive_radius
 from edgemef.models.crmef.weights import load_crmef
 from edgemef.models.weights_file import WeightsError
 from edgemef.weights import shipped_weights
@@ -26,7 +27,8 @@ class CrmefFusion:
     Args:
         weights: a ``.safetensors`` file from ``edgemef train crmef``; default: the shipped weights.
         tile: side of the part of the image each network run keeps.
-        margin: context around each tile (more than the network's receptive field radius in practice).
+        margin: context around each tile, at least the network's receptive field radius (both rounded up to
+            the network's size multiple).
     """
 
     name = "crmef"
@@ -37,8 +39,13 @@ class CrmefFusion:
             if not weights.exists():
                 raise WeightsError("no shipped crmef weights: pass --weights FILE from 'edgemef train crmef'")
         self.model = load_crmef(weights)
-        self.tile = tile
-        self.margin = margin
+        multiple = self.model.config.size_multiple
+        try:  # at least the receptive field; multiples of the pyramid's scale keep its sampling grid
+            margin = max(margin, receptive_radius(self.model))
+        except ValueError:  # a misaligned network with unbounded offsets: the margin as given
+            pass
+        self.tile = -(-tile // multiple) * multiple
+        self.margin = -(-margin // multiple) * multiple
 
     def _run(self, window: np.ndarray) -> np.ndarray:
         """``2 x h x w x 3`` uint8 -> ``h x w x 3`` float in [0, 1]."""

@@ -27,6 +27,7 @@ Readings of the paper, where it is silent (the numbers are the seed file's lines
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -188,16 +189,50 @@ def _spatial_radius(module: nn.Module) -> int:
     return radius
 
 
+def _deform_reach(op: nn.Module, scale: int, guide: float, source: float) -> float:
+    """Full-resolution reach of a bounded deformable layer at pyramid scale ``scale``: its offsets come from
+    a 3x3 convolution of the guide (reach ``guide``), its taps sample ``source`` (reach ``source``) at most
+    ``dilation * (K - 1) / 2 + max_offset`` of that level's pixels away, plus one for the bilinear weights."""
+    conv = op.conv
+    taps = conv.dilation * (conv.kernel_size - 1) // 2
+    return max(scale + guide, (taps + conv.max_offset + 1) * scale + source)
+
+
+def _alignment_reach(align: Alignment, features: float) -> float:
+    """Full-resolution reach of the DASM's output over the relit frames, given the features' reach: a bound
+    that follows every path (each convolution one pixel of its level, each resampling one pixel of the
+    coarser level)."""
+    pyramid = [features]
+    for level in range(1, align.levels):
+        pyramid.append(pyramid[-1] + 2 * 2 ** (level - 1))  # a 3x3 stride-2 convolution
+    offset = aligned = None
+    for level in reversed(range(align.levels)):
+        scale, coarser = 2**level, 2 ** (level + 1)
+        feature = scale + pyramid[level]
+        if offset is not None:
+            feature = scale + max(feature, coarser + offset)
+        current = _deform_reach(align.deform[level], scale, feature, pyramid[level])
+        if aligned is not None:
+            current = scale + max(current, coarser + aligned)
+        offset, aligned = feature, current
+    guide = 1 + max(aligned, features)
+    return _deform_reach(align.cascade, 1, guide, aligned)
+
+
 def receptive_radius(model: Crmef) -> int:
-    """The receptive field radius of a general (registered-scenario) network, in pixels: an output pixel
-    depends on the inputs at most this far away, so tiles with this much context fuse seamlessly.
+    """The receptive field radius of the network, in pixels: an output pixel depends on the inputs at most
+    this far away, so tiles with this much context fuse seamlessly. For the misaligned network, a bound
+    from its deformable offsets' bound (``CrmefConfig.max_offset``).
 
     Raises:
-        ValueError: for the misaligned network (deformable offsets reach arbitrarily far).
+        ValueError: for a misaligned network with unbounded offsets (``max_offset`` None).
     """
-    if model.align is not None:
-        raise ValueError("the misaligned CRMEF's deformable offsets have no bounded receptive field")
     relighting = max(sum(_spatial_radius(stage) for stage in stages) for stages in model.relight.values())
+    features = relighting + _spatial_radius(model.features)
+    if model.align is not None:
+        if model.config.max_offset is None:
+            raise ValueError("the misaligned CRMEF's deformable offsets are unbounded (max_offset None)")
+        features = math.ceil(_alignment_reach(model.align, features))
     repletion = model.repletion
     tail = max(_spatial_radius(repletion.image), _spatial_radius(repletion.illumination))
-    return relighting + _spatial_radius(model.features) + _spatial_radius(repletion.layers) + tail
+    return features + _spatial_radius(repletion.layers) + tail
