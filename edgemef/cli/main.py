@@ -27,7 +27,7 @@ from edgemef.cli import (
     train_cmd,
 )
 from edgemef.errors import EdgemefError
-from edgemef.memory import release_large_blocks
+from edgemef.memory import release_large_blocks, reuse_large_blocks
 
 COMMANDS = (convert_cmd, fuse_cmd, eval_cmd, models_cmd, train_cmd, search_cmd, bench_cmd, profile_cmd)
 
@@ -58,7 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # libraries' warnings (Pillow's "Corrupt EXIF", deprecations) are not edgemef's
         warnings.simplefilter("ignore")
     previous = _terminate_like_interrupt()
-    release_large_blocks()
+    if getattr(args, "training_loop", False):  # train and search: the same large temporaries every step
+        reuse_large_blocks()
+    else:
+        release_large_blocks()
     try:
         return int(args.run(args) or 0)
     except EdgemefError as exc:
