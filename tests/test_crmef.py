@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -392,6 +393,27 @@ def test_bounded_misaligned_network_reaches_no_further_than_its_radius(tmp_path:
     tiled = CrmefFusion(path, tile=32, margin=0)  # the margin becomes the radius, rounded up to 4
     assert tiled.margin >= radius and tiled.margin % 4 == 0
     assert np.abs(tiled.fuse(frames).astype(int) - whole.astype(int)).max() <= 1
+
+
+def test_shipped_misaligned_network_fuses_from_the_cli(tmp_path: Path) -> None:
+    from edgemef.cli.main import main
+    from edgemef.models import create_model
+    from edgemef.models.crmef.network import receptive_radius
+    from tests.conftest import exposure_bracket, textured_scene
+
+    model = create_model("crmef-misaligned")
+    assert model.name == "crmef-misaligned" and model.model.config.misaligned
+    assert model.model.config.max_offset == 8.0 and model.margin >= receptive_radius(model.model)
+    frames = exposure_bracket(textured_scene(90, 70))
+    fused = model.fuse(frames)
+    assert fused.shape == (90, 70, 3) and fused.dtype == np.uint8  # sides padded to the pyramid's 4
+    paths = []
+    for index, frame in enumerate(frames):
+        paths.append(tmp_path / f"ev{index}.png")
+        cv2.imwrite(str(paths[-1]), frame[..., ::-1])
+    out = tmp_path / "fused.png"
+    assert main(["fuse", *map(str, paths), "-o", str(out), "--model", "crmef-misaligned"]) == 0
+    assert out.is_file()
 
 
 def test_gradient_loss_scores_edges_only() -> None:

@@ -3,8 +3,9 @@
 It fuses a bracket's darkest and brightest frames (the pair with the largest exposure ratio, as the paper),
 in overlapping tiles so that any size fits in bounded memory: each tile runs with ``margin`` pixels of
 context on every side (reflected at the image border, padded to the network's size multiple) and keeps its
-centre. Default weights: the shipped ``crmef-2exp`` (any bracket: the extremes are fused); ``--weights
-FILE`` from ``edgemef train crmef`` for others.
+centre. Default weights: the shipped ``crmef-2exp`` (any bracket: the extremes are fused), or for
+``crmef-misaligned`` the shipped ``crmef-misaligned-2exp``; ``--weights FILE`` from ``edgemef train crmef``
+for others.
 """
 
 from __future__ import annotations
@@ -25,19 +26,28 @@ class CrmefFusion:
     """Fuse with a trained CRMEF network.
 
     Args:
-        weights: a ``.safetensors`` file from ``edgemef train crmef``; default: the shipped weights.
+        weights: a ``.safetensors`` file from ``edgemef train crmef``; default: the shipped weights of
+            ``name``.
         tile: side of the part of the image each network run keeps.
         margin: context around each tile, at least the network's receptive field radius (both rounded up to
             the network's size multiple).
+        name: the registry name (``crmef``, ``crmef-misaligned``).
     """
 
-    name = "crmef"
-
-    def __init__(self, weights: str | Path | None = None, tile: int = 1024, margin: int = 96) -> None:
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        tile: int = 1024,
+        margin: int = 96,
+        name: str = "crmef",
+    ) -> None:
+        self.name = name
         if weights is None:
-            weights = shipped_weights("crmef", 2)
+            weights = shipped_weights(name, 2)
             if not weights.exists():
-                raise WeightsError("no shipped crmef weights: pass --weights FILE from 'edgemef train crmef'")
+                raise WeightsError(
+                    f"no shipped {name} weights: pass --weights FILE from 'edgemef train crmef'"
+                )
         self.model = load_crmef(weights)
         multiple = self.model.config.size_multiple
         try:  # at least the receptive field; multiples of the pyramid's scale keep its sampling grid
@@ -86,3 +96,9 @@ class CrmefFusion:
 def crmef(weights: str | Path | None = None, tile: int = 1024) -> CrmefFusion:
     """The registry's factory of ``crmef`` (``tile``: the part of the image each network run keeps)."""
     return CrmefFusion(weights, tile=tile)
+
+
+def crmef_misaligned(weights: str | Path | None = None, tile: int = 1024) -> CrmefFusion:
+    """The registry's factory of ``crmef-misaligned``: the network with deformable alignment (DASM), for
+    hand-held brackets; the over-exposed frame's geometry is kept."""
+    return CrmefFusion(weights, tile=tile, name="crmef-misaligned")
