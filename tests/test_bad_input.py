@@ -526,8 +526,11 @@ def test_a_stopped_fusion_leaves_nothing_after_the_next_run(tmp_path: Path, sig:
         leftovers = sorted(p.name for p in out.iterdir())
         if sig == signal.SIGTERM:
             assert leftovers in ([], ["f.png"]), leftovers  # finished first, or nothing
-            if process.returncode != 0:
-                assert process.returncode == 143 and b"terminated" in err
+            # 143 with a message once edgemef's handler is in place; the default -15 when the signal
+            # lands while the interpreter starts or after the command has returned (nothing to unwind).
+            assert process.returncode in (0, 143, -signal.SIGTERM), process.returncode
+            if process.returncode == 143:
+                assert b"terminated" in err
         assert [
             name for name in leftovers if name not in ("f.png",) and not name.startswith(".f.png.edgemef-")
         ] == []
