@@ -18,8 +18,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from edgemef.data.synthesis import CameraBracketConfig, synthesize_camera_bracket
-from edgemef.models import create_model, get_model_spec
-from edgemef.models.registry import BASELINE
+from edgemef.models import OutputKind, create_model, get_model_spec
+from edgemef.models.registry import BASELINE, family_of
 from edgemef.sizes import RESOLUTIONS
 
 
@@ -75,6 +75,9 @@ def bench_model(
 ) -> tuple[float | None, float | None, float]:
     """(predictor, apply, total) medians in ms for one model on one bracket."""
     model = create_model(name, **options)
+    if family_of(name).output_kind == OutputKind.SCENE_LINEAR:  # the bracket's EV -2..+2 as exposure times
+        times = np.exp2(np.linspace(-2.0, 2.0, len(frames))).tolist()
+        return None, None, median_ms(lambda: model.fuse(frames, exposure_times=times), runs)  # type: ignore[call-arg]
     if not isinstance(model, LutPredictor):
         return None, None, median_ms(lambda: model.fuse(frames), runs)
     return bench_predictor(model, frames, runs)

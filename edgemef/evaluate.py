@@ -17,7 +17,7 @@ from edgemef import __version__
 from edgemef.data.datasets import Scene, load_scene
 from edgemef.data.synthesis import shake_frames
 from edgemef.io import DEFAULT_MAX_PIXELS
-from edgemef.metrics import mef_ssim, mu_law, psnr, psnr_mu, ssim
+from edgemef.metrics import mef_ssim, psnr, ssim
 from edgemef.models.registry import FusionModel
 
 
@@ -80,22 +80,19 @@ def evaluate(
     exposures: str | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     progress: bool = True,
-    output_kind: str = "display-srgb8",
     shake_px: float = 0.0,
 ) -> EvalReport:
     """Fuse every scene with ``model`` and score it.
 
     Args:
-        model: any registered :class:`FusionModel`.
+        model: a registered :class:`FusionModel` of display images (linear-HDR models are scored by
+            :func:`edgemef.evaluate_hdr.evaluate_hdr`).
         scenes: from :func:`edgemef.data.find_scenes`.
         dataset: a label for the report (usually the dataset folder).
         exposures: which frames to fuse ("2", "3", "all", or ``None``: see
             :func:`edgemef.data.select_exposures`).
         max_pixels: per-frame pixel guard.
         progress: show a progress bar on stderr.
-        output_kind: what the model's fused image is (its family's ``output_kind``): ``display-srgb8`` is
-            scored as it is; ``scene-linear`` radiance is scored with PSNR-mu against a linear reference,
-            and SSIM and MEF-SSIM on its mu-law tone map (8-bit).
         shake_px: misaligned brackets: every frame but the brightest moved by this many pixels in a random
             direction and rotated by up to 0.25 degrees (:func:`edgemef.data.synthesis.shake_frames`, seeded
             by the scene's name), the reference keeping the brightest frame's geometry; 0: as stored.
@@ -110,7 +107,7 @@ def evaluate(
         start = time.perf_counter()
         fused = model.fuse(frames)
         fuse_ms = (time.perf_counter() - start) * 1000.0
-        scores = _scores(fused, reference, frames, output_kind)
+        scores = _scores(fused, reference, frames)
         results.append(
             SceneResult(
                 scene=scene.name,
@@ -127,23 +124,8 @@ def evaluate(
     )
 
 
-def _scores(fused: Any, reference: Any, frames: Any, output_kind: str) -> dict[str, float | None]:
-    """PSNR, SSIM (with a reference) and MEF-SSIM of one fused image, by its kind."""
-    if output_kind == "scene-linear":
-        display = (mu_law(fused / max(float(fused.max()), 1e-12)) * 255 + 0.5).astype("uint8")
-        linear_reference = reference.astype("float64") if reference is not None else None
-        return {
-            "psnr": psnr_mu(fused, linear_reference) if linear_reference is not None else None,
-            "ssim": ssim(
-                display,
-                (mu_law(linear_reference / max(float(linear_reference.max()), 1e-12)) * 255 + 0.5).astype(
-                    "uint8"
-                ),
-            )
-            if linear_reference is not None
-            else None,
-            "mef_ssim": mef_ssim(frames, display),
-        }
+def _scores(fused: Any, reference: Any, frames: Any) -> dict[str, float | None]:
+    """PSNR, SSIM (with a reference) and MEF-SSIM of one fused display image."""
     return {
         "psnr": psnr(fused, reference) if reference is not None else None,
         "ssim": ssim(fused, reference) if reference is not None else None,

@@ -11,6 +11,8 @@ thread of decoding and runtime loading fits.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import io
 import logging
 import os
 import sys
@@ -30,26 +32,40 @@ class Captured:
     text: str = ""
 
 
+def _flush_c_streams() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).fflush(None)
+
+
 @contextlib.contextmanager
-def captured_stderr() -> Iterator[Captured]:
-    """Redirect file descriptor 2 into a temporary file; ``Captured.text`` holds what was written."""
+def captured_stderr(*, stdout: bool = False) -> Iterator[Captured]:
+    """Redirect file descriptor 2 into a temporary file; ``Captured.text`` holds what was written. With
+    ``stdout``, descriptor 1 and ``sys.stdout`` too, for bindings that complain on standard output (OpenEXR's
+    prints through Python's ``sys.stdout``)."""
     result = Captured()
+    descriptors = (1, 2) if stdout else (2,)
+    python_stdout = io.StringIO()
     with _LOCK:
         try:
+            sys.stdout.flush()
             sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no usable descriptor 2 (embedded interpreters): capture nothing
+            saved = [os.dup(fd) for fd in descriptors]
+        except (OSError, ValueError):  # no usable descriptors (embedded interpreters): capture nothing
             yield result
             return
         with tempfile.TemporaryFile() as sink:
-            os.dup2(sink.fileno(), 2)
+            for fd in descriptors:
+                os.dup2(sink.fileno(), fd)
             try:
-                yield result
+                with contextlib.redirect_stdout(python_stdout) if stdout else contextlib.nullcontext():
+                    yield result
             finally:
-                os.dup2(saved, 2)
-                os.close(saved)
+                _flush_c_streams()  # what C stdio (and C++ iostreams synced with it) still buffers
+                for fd, copy in zip(descriptors, saved, strict=True):
+                    os.dup2(copy, fd)
+                    os.close(copy)
                 sink.seek(0)
-                result.text = sink.read().decode("utf-8", "replace")
+                result.text = sink.read().decode("utf-8", "replace") + python_stdout.getvalue()
     if result.text.strip():
         _log.debug("native output: %s", result.text.strip())
         if SHOW:

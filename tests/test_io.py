@@ -330,7 +330,8 @@ def test_exif_bytes_do_not_break_non_exif_reads() -> None:
 
 
 def test_fused_images_are_written_by_their_kind(tmp_path: Path) -> None:
-    """Display images go to 8-bit formats, scene-linear radiance to Radiance .hdr; a mismatch is refused."""
+    """Display images go to 8-bit formats, scene-linear radiance to HDR files or a tonemapped preview; a
+    mismatch is refused."""
     import cv2
 
     from edgemef.errors import ImageWriteError
@@ -343,13 +344,15 @@ def test_fused_images_are_written_by_their_kind(tmp_path: Path) -> None:
     assert (
         back.dtype == np.float32 and (np.abs(back - radiance) <= 0.02 * radiance.max(-1, keepdims=True)).all()
     )
+    preview = write_fused(tmp_path / "scene.jpg", radiance, "scene-linear")  # a tonemapped 8-bit preview
+    assert cv2.imread(str(preview)).dtype == np.uint8
     display = np.zeros((8, 10, 3), np.uint8)
     assert write_fused(tmp_path / "d.png", display, "display-srgb8").exists()
-    with pytest.raises(ImageWriteError, match=r"write it as \.hdr"):
-        write_fused(tmp_path / "scene.jpg", radiance, "scene-linear")
+    with pytest.raises(ImageWriteError, match=r"write it as \.hdr, \.exr"):
+        write_fused(tmp_path / "scene.webp", radiance, "scene-linear")
     with pytest.raises(ImageWriteError, match=r"write it as \.jpg"):
         write_fused(tmp_path / "d.hdr", display, "display-srgb8")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "scene.hdr"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.png", "scene.hdr", "scene.jpg"]
 
 
 def test_a_killed_writers_temporary_is_removed_by_the_next_write(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from edgemef.errors import BracketError, UnknownModelError
-from edgemef.models import FusionModel, create_model, get_model_spec, list_models
+from edgemef.models import FusionModel, OutputKind, create_model, get_model_spec, list_models
+from edgemef.models.registry import family_of
 from tests.conftest import exposure_bracket, textured_scene
 
 TORCH_FREE = [spec.name for spec in list_models() if not spec.needs_torch]
@@ -20,6 +21,17 @@ def test_every_model_fuses_a_bracket(name: str) -> None:
     model = create_model(name)
     assert isinstance(model, FusionModel) and model.name == name
     frames = exposure_bracket(textured_scene(64, 96))
+    if family_of(name).output_kind == OutputKind.SCENE_LINEAR:
+        # Linear radiance in the darkest frame's units: where the darkest frame is exposed, its linearised
+        # values; the brighter frames saw 4x and 16x as much.
+        fused = model.fuse(frames, exposure_times=(0.25, 1.0, 4.0))
+        assert fused.shape == frames.shape[1:] and fused.dtype == np.float32 and np.isfinite(fused).all()
+        middle = (frames[0] > 30) & (frames[0] < 220)
+        linear = (frames[0] / 255.0) ** 2.2
+        assert np.median(np.abs(fused - linear)[middle] / linear[middle]) < 0.15
+        with pytest.raises(BracketError, match="needs each frame's exposure time"):
+            model.fuse(frames)
+        return
     fused = model.fuse(frames)
     assert fused.shape == frames.shape[1:] and fused.dtype == np.uint8
     # Better exposed than the extremes: closer to mid-grey on average.

@@ -19,12 +19,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Fuse every scene of a dataset and print a per-scene and mean table of PSNR and SSIM "
             "against the reference image (when the dataset has one, e.g. SICE's gt.jpg) and the "
-            "no-reference MEF-SSIM (Ma, Zeng, Wang 2015) against the fused exposures."
+            "no-reference MEF-SSIM (Ma, Zeng, Wang 2015) against the fused exposures. HDR models (linear "
+            "radiance out) are scored on a folder of radiance maps instead: dynamic brackets are made from "
+            "its validation maps (edgemef.data.hdr_brackets) and scored with PSNR-mu, SSIM-mu, PSNR-L and "
+            "SSIM-L against the radiance."
         ),
-        epilog="example: edgemef eval --dataset ../shared/data/sice --model mertens --exposures 3",
+        epilog="examples: edgemef eval --dataset ../shared/data/sice --model mertens --exposures 3; "
+        "edgemef eval --dataset ../shared/data/hdr --model debevec",
     )
     parser.add_argument(
-        "--dataset", required=True, type=Path, help="dataset folder (one sub-folder per scene)"
+        "--dataset",
+        required=True,
+        type=Path,
+        help="dataset folder (one sub-folder per scene), or a folder of radiance maps (.hdr/.exr) for HDR "
+        "models",
     )
     add_model_argument(parser, "mertens")
     add_model_options(parser)
@@ -52,6 +60,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "and up to 0.25 degrees (seeded by the scene's name); the reference keeps the brightest frame's "
         "geometry (default 0: as stored)",
     )
+    hdr = parser.add_argument_group("radiance-map datasets (HDR models)")
+    hdr.add_argument(
+        "--per-map", type=int, default=2, metavar="K", help="brackets made from each map (default 2)"
+    )
+    hdr.add_argument("--size", type=int, default=512, metavar="PX", help="side of each bracket (default 512)")
+    hdr.add_argument(
+        "--split",
+        choices=("validation", "training", "all"),
+        default="validation",
+        help="which maps (edgemef.data.hdr_brackets.split_radiance_maps; default validation)",
+    )
+    hdr.add_argument("--seed", type=int, default=0, help="seed of the brackets (default 0)")
     parser.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON"
     )
@@ -71,6 +91,14 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError(f"--shake must be between 0 and 256 pixels, got {args.shake}")
     if args.json is not None and not (args.json.parent if str(args.json.parent) else Path(".")).is_dir():
         raise ImageWriteError(f"{args.json}: output folder {args.json.parent} does not exist")
+    output_kind = family_of(args.model).output_kind.value
+    if output_kind == "scene-linear":
+        return _run_hdr(args, create_model(args.model, **options))
+    if _holds_radiance_maps(args.dataset):
+        raise DatasetError(
+            f"{args.dataset} holds radiance maps, which score models of linear radiance; {args.model} makes "
+            "display images (score it on a folder of brackets, e.g. ../shared/data/sice)"
+        )
     scenes = find_scenes(args.dataset, args.layout)
     if args.scenes:
         wanted = [name for name in args.scenes.split(",") if name]
@@ -88,10 +116,66 @@ def run(args: argparse.Namespace) -> int:
         exposures=args.exposures,
         max_pixels=args.max_pixels,
         progress=sys.stderr.isatty(),
-        output_kind=family_of(args.model).output_kind.value,
         shake_px=args.shake,
     )
     print(format_report(report))
+    if args.json is not None:
+        atomic_write_bytes(args.json, (json.dumps(report.to_dict(), indent=2) + "\n").encode())
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _holds_radiance_maps(folder: Path) -> bool:
+    from edgemef.data.hdr_brackets import RADIANCE_EXTENSIONS
+
+    return folder.is_dir() and any(p.suffix.lower() in RADIANCE_EXTENSIONS for p in folder.iterdir())
+
+
+def _run_hdr(args: argparse.Namespace, model: object) -> int:
+    """An HDR model on brackets made from a folder of radiance maps."""
+    from edgemef.data.hdr_brackets import (
+        HdrBracketConfig,
+        RadianceMapCache,
+        find_radiance_maps,
+        split_radiance_maps,
+        validation_brackets,
+    )
+    from edgemef.evaluate_hdr import evaluate_hdr, format_hdr_report
+    from edgemef.io import atomic_write_bytes
+
+    if args.shake or args.exposures or args.layout != "auto":
+        raise DatasetError(
+            "--shake, --exposures and --layout are for bracket datasets; radiance-map brackets have their "
+            "own motion and 3 exposures"
+        )
+    if args.per_map < 1 or args.size < 32:
+        raise DatasetError(f"--per-map must be >= 1 and --size >= 32, got {args.per_map} and {args.size}")
+    maps = find_radiance_maps(args.dataset)
+    training, validation = split_radiance_maps(maps)
+    maps = {"validation": validation, "training": training, "all": maps}[args.split]
+    if args.scenes:
+        wanted = [name for name in args.scenes.split(",") if name]
+        missing = sorted(set(wanted) - {p.stem for p in maps})
+        if missing:
+            raise DatasetError(
+                f"map(s) {', '.join(missing)} not among the {args.split} maps of {args.dataset}"
+            )
+        maps = [p for p in maps if p.stem in wanted]
+    if args.limit is not None:
+        maps = maps[: max(args.limit, 0)]
+    config = HdrBracketConfig(size=args.size)
+    brackets = validation_brackets(
+        maps, config, per_map=args.per_map, seed=args.seed, cache=RadianceMapCache()
+    )
+    report = evaluate_hdr(
+        model,  # type: ignore[arg-type]
+        brackets,
+        dataset=str(args.dataset),
+        protocol=f"{args.split} maps, {args.per_map} bracket(s) of {args.size} px each, seed {args.seed}",
+        total=len(maps) * args.per_map,
+        progress=sys.stderr.isatty(),
+    )
+    print(format_hdr_report(report))
     if args.json is not None:
         atomic_write_bytes(args.json, (json.dumps(report.to_dict(), indent=2) + "\n").encode())
         print(f"wrote {args.json}")

@@ -56,7 +56,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "brightest by EXIF exposure when every file has it, else by mean brightness. With -o FOLDER (no "
             "image extension) every bracket of the inputs is fused in one process: folders of bracket "
             "folders, or flat folders of a camera's auto-bracketed shots, split into brackets by EXIF (or "
-            "--bracket-size); a bracket that fails is reported and skipped."
+            "--bracket-size); a bracket that fails is reported and skipped. HDR models (debevec) need the "
+            "frames' exposure times (EXIF, --ev or --times) and write linear radiance (.hdr, .exr, float "
+            ".tif) or a tonemapped preview (.jpg, .png)."
         ),
         epilog="examples: edgemef fuse dark.jpg mid.jpg bright.jpg -o fused.jpg; "
         "edgemef fuse shoot/ -o fused/ --bracket-size 3",
@@ -67,8 +69,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         required=True,
         type=Path,
-        help=f"fused image ({', '.join(sorted(WRITABLE_DTYPES))}), or a folder for a whole shoot; written "
-        "atomically",
+        help=f"fused image ({', '.join(sorted(WRITABLE_DTYPES))}; HDR models also .hdr, .exr), or a folder "
+        "for a whole shoot; written atomically",
     )
     add_model_argument(parser, None)
     add_model_options(parser)
@@ -83,6 +85,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quality", type=int, default=95, metavar="Q", help="JPEG quality 1-100 (default 95)"
     )
+    times = parser.add_mutually_exclusive_group()
+    times.add_argument(
+        "--ev",
+        type=_numbers,
+        default=None,
+        metavar="E,E,...",
+        help="HDR models: the frames' exposure values, e.g. -2,0,2 (default: from EXIF); matched to the "
+        "frames darkest first",
+    )
+    times.add_argument(
+        "--times",
+        type=_numbers,
+        default=None,
+        metavar="T,T,...",
+        help="HDR models: the frames' exposure times in seconds, e.g. 1/200,1/50,1/12 (default: from EXIF)",
+    )
     parser.add_argument(
         "--bracket-size",
         type=int,
@@ -93,8 +111,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format",
         default="jpg",
-        choices=("jpg", "png", "tif", "hdr"),
-        help="shoot: output format (default jpg; hdr for models whose fused image is scene-linear)",
+        choices=("jpg", "png", "tif", "hdr", "exr"),
+        help="shoot: output format (default jpg; hdr, exr or tif keep an HDR model's linear radiance, jpg "
+        "and png get a tonemapped preview)",
     )
     parser.add_argument("--overwrite", action="store_true", help="shoot: replace fused images that exist")
     add_max_pixels_argument(parser)
@@ -198,12 +217,16 @@ def run(args: argparse.Namespace) -> int:
     _check_kind(args.output, fuser.output_kind)
     described = _describe(bracket)
     start = time.perf_counter()
-    fused = fuser.model.fuse(bracket.frames)
+    fused = _fuse(fuser, bracket, args)
     elapsed_ms = (time.perf_counter() - start) * 1000.0
     del bracket  # the frames go before encoding allocates (a lower peak of resident memory)
     write_fused(args.output, fused, fuser.output_kind, jpeg_quality=args.quality)
     network = getattr(fuser.model, "last_predict_ms", None)
     detail = f", network {network:.0f} ms" if network else ""
+    if fuser.output_kind == "scene-linear" and args.output.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        from edgemef.io.hdr import PREVIEW_OPERATOR
+
+        detail += f"; the radiance written as a {PREVIEW_OPERATOR} tonemapped preview"
     print(
         f"fused {described} with {fuser.model.name} in {elapsed_ms:.0f} ms (one cold run; 'edgemef bench' "
         f"times the steady state){detail} -> {args.output}"
@@ -239,9 +262,7 @@ def _run_shoot(args: argparse.Namespace) -> int:
             bracket = read_bracket(item.paths, max_pixels=args.max_pixels)
             fuser = fusers(len(bracket))
             _check_kind(target, fuser.output_kind)
-            write_fused(
-                target, fuser.model.fuse(bracket.frames), fuser.output_kind, jpeg_quality=args.quality
-            )
+            write_fused(target, _fuse(fuser, bracket, args), fuser.output_kind, jpeg_quality=args.quality)
             fused += 1
         except EdgemefError as exc:
             failed.append(f"{item.name} ({', '.join(p.name for p in item.paths)}): {exc}")
@@ -254,6 +275,40 @@ def _run_shoot(args: argparse.Namespace) -> int:
     for line in failed:
         print(f"  {line}")
     return 1 if failed else 0
+
+
+def _numbers(text: str) -> list[float]:
+    """``-2,0,2`` or ``1/200,1/50`` -> floats (argparse type)."""
+    from fractions import Fraction
+
+    try:
+        return [float(Fraction(part.strip())) for part in text.split(",")]
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def _fuse(fuser: Fuser, bracket: Bracket, args: argparse.Namespace) -> Any:
+    """The fused image; models of linear radiance get the frames' exposure times too."""
+    if fuser.output_kind != "scene-linear":
+        return fuser.model.fuse(bracket.frames)
+    return fuser.model.fuse(bracket.frames, exposure_times=exposure_times(bracket, args.ev, args.times))
+
+
+def exposure_times(bracket: Bracket, ev: list[float] | None, times: list[float] | None) -> list[float] | None:
+    """The frames' exposure times, darkest first: from ``ev`` (``2**ev``) or ``times`` (sorted, as the frames
+    are), else from EXIF (time x ISO / f-number^2 where every frame has them); ``None`` when none is known."""
+    from edgemef.io.bracket import relative_exposure
+
+    if ev is not None:
+        return sorted(2.0**value for value in ev)
+    if times is not None:
+        return sorted(times)
+    exposures = bracket.exposures
+    if not exposures or any(e.exposure_time is None for e in exposures):
+        return None
+    use_iso = all(e.iso is not None for e in exposures)
+    use_aperture = all(e.f_number is not None for e in exposures)
+    return [relative_exposure(e, use_iso=use_iso, use_aperture=use_aperture) for e in exposures]
 
 
 def _check_kind(output: Path, output_kind: str) -> None:

@@ -18,6 +18,7 @@ __getattr__, __all__ = lazy_exports(
         "random_camera_config": "edgemef.data.synthesis",
         "select_exposures": "edgemef.data.datasets",
         "synthesize_camera_bracket": "edgemef.data.synthesis",
+        "expose_radiance": "edgemef.data.synthesis",
         "synthesize_gamma_bracket": "edgemef.data.synthesis",
     },
 )

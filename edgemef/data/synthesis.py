@@ -40,6 +40,7 @@ __all__ = [
     "SRGBResponse",
     "SyntheticBracket",
     "apply_gamma_params",
+    "expose_radiance",
     "linear_to_srgb",
     "random_camera_config",
     "sample_gamma_params",
@@ -569,8 +570,8 @@ class SyntheticBracket:
             response curve: the target for dynamic-scene models. Equals the input for an sRGB
             response without local motion (up to rounding).
         radiance: float32 H x W x 3, linear scene radiance in the reference geometry (1.0 = the
-            EV-0 saturation level, so values are in [0, 1]): the ground truth for HDR models
-            that work in the linear domain.
+            EV-0 saturation level: values are in [0, 1] for a bracket synthesised from an sRGB
+            image, beyond 1 for one exposed from HDR radiance by :func:`expose_radiance`).
         motions: one :class:`FrameMotion` per frame (all zero for the reference frame).
         moving_object: the :class:`MovingObject`, or None without local motion.
     """
@@ -670,8 +671,43 @@ def synthesize_camera_bracket(
         ValueError: both ``rng`` and ``seed`` given.
     """
     _check_image(image)
+    return expose_radiance(srgb_to_linear(image), config, _resolve_rng(rng, seed))
+
+
+def expose_radiance(
+    radiance: np.ndarray,
+    config: CameraBracketConfig = CameraBracketConfig(),
+    rng: np.random.Generator | None = None,
+    *,
+    seed: int | None = None,
+) -> SyntheticBracket:
+    """Steps 2-7 of :func:`synthesize_camera_bracket` on linear scene radiance: a bracket of a scene whose
+    radiance is known, e.g. a real HDR radiance map (:mod:`edgemef.data.hdr_brackets`).
+
+    Args:
+        radiance: float32 ``H x W x 3``, linear, in units of the EV-0 frame's saturation level (values above
+            1 clip in that frame; an HDR scene has them).
+        config: the camera model.
+        rng: the random source (or pass ``seed``).
+        seed: convenience seed for a fresh Generator.
+
+    Returns:
+        A :class:`SyntheticBracket`; its ``radiance`` is the input (with the moving object at its reference
+        place), not clipped.
+    """
     gen = _resolve_rng(rng, seed)
-    h, w = image.shape[:2]
+    if not (
+        isinstance(radiance, np.ndarray)
+        and radiance.ndim == 3
+        and radiance.shape[2] == 3
+        and radiance.shape[0] > 0
+        and radiance.shape[1] > 0
+        and np.issubdtype(radiance.dtype, np.floating)
+    ):
+        raise BracketError(
+            f"expose_radiance needs float H x W x 3 radiance, got {getattr(radiance, 'shape', radiance)}"
+        )
+    h, w = radiance.shape[:2]
     n = len(config.ev_stops)
     ref = config.reference_index
 
@@ -693,7 +729,7 @@ def synthesize_camera_bracket(
     )
 
     # 2. ground truth
-    base = srgb_to_linear(image)
+    base = np.asarray(radiance, dtype=np.float32)
     radiance = base if obj is None else _composite_object(base, obj, (0.0, 0.0))
     reference = _quantize(config.response.encode(np.clip(radiance, 0.0, 1.0)))
 

@@ -25,6 +25,8 @@ __getattr__, __all__ = lazy_exports(
         "read_image": "edgemef.io.read",
         "read_metadata": "edgemef.io.exif",
         "write_fused": "edgemef.io.write",
+        "write_hdr": "edgemef.io.write",
         "write_image": "edgemef.io.write",
+        "read_hdr": "edgemef.io.hdr",
     },
 )

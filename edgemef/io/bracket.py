@@ -88,6 +88,31 @@ def relative_exposure(info: ExposureInfo, *, use_iso: bool, use_aperture: bool) 
     return value
 
 
+def relative_times(exposure_times: Sequence[float] | None, n_frames: int) -> np.ndarray:
+    """Exposure times of a bracket's frames (darkest first, any unit) relative to the darkest: float32, the
+    first 1.0. What scene-linear models take, since their radiance is in the darkest frame's units.
+
+    Raises:
+        BracketError: missing, the wrong count, not positive and finite, or not increasing.
+    """
+    if exposure_times is None:
+        raise BracketError(
+            "this model needs each frame's exposure time: the files' EXIF has none; give --ev (e.g. -2,0,2) "
+            "or --times (e.g. 1/200,1/50,1/12)"
+        )
+    times = np.asarray([float(t) for t in exposure_times], dtype=np.float64)
+    if times.shape != (n_frames,):
+        raise BracketError(f"{n_frames} frames need {n_frames} exposure times, got {len(times)}")
+    if not (np.isfinite(times).all() and (times > 0).all()):
+        raise BracketError(f"exposure times must be positive numbers, got {list(exposure_times)}")
+    if not (np.diff(times) > 0).all():
+        raise BracketError(
+            "exposure times must increase from the darkest frame to the brightest, got "
+            f"{list(exposure_times)}"
+        )
+    return (times / times[0]).astype(np.float32)
+
+
 def mean_luminance(frame: np.ndarray) -> float:
     """Mean Rec.601 luma of an H x W x 3 uint8 frame (subsampled 4x each way; fast and order-preserving)."""
     return float((frame[::4, ::4].astype(np.float32) @ _LUMA).mean())

@@ -13,9 +13,12 @@ WRITABLE_DTYPES = {
     ".tiff": ("uint8", "uint16"),
 }
 
+#: Linear HDR files (float RGB): Radiance, OpenEXR, float TIFF.
+HDR_EXTENSIONS = (".hdr", ".exr", ".tif", ".tiff")
+
 #: Output files by the kind of fused image (a model family's ``output_kind``): display-referred 8-bit sRGB
-#: images, or scene-referred linear float RGB written as Radiance HDR.
+#: images, or scene-referred linear float RGB written as HDR files, or as a tonemapped 8-bit preview.
 OUTPUT_EXTENSIONS = {
     "display-srgb8": (".jpg", ".jpeg", ".png", ".tif", ".tiff"),
-    "scene-linear": (".hdr",),
+    "scene-linear": (*HDR_EXTENSIONS, ".jpg", ".jpeg", ".png"),
 }

@@ -94,7 +94,7 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def _check_pixel_count(width: int, height: int, max_pixels: int | None, path: Path) -> None:
+def check_pixel_count(width: int, height: int, max_pixels: int | None, path: Path) -> None:
     if max_pixels is not None and width * height > max_pixels:
         raise ImageTooLargeError(
             f"{path}: {width}x{height} is {width * height / 1e6:.1f} megapixels, over the "
@@ -128,7 +128,7 @@ def _to_rgb8(decoded: np.ndarray, path: Path) -> tuple[np.ndarray, int]:
     raise ImageReadError(f"{path}: unsupported channel count {channels}")
 
 
-def _read_regular_file(path: Path, max_pixels: int | None) -> bytes:
+def read_regular_file(path: Path, max_pixels: int | None) -> bytes:
     """The bytes of a regular file (not a FIFO, device or folder), refused when larger than any image
     within the pixel guard could be."""
     try:
@@ -208,7 +208,7 @@ def read_image(
         ImageTooLargeError: more pixels than ``max_pixels``.
     """
     path = Path(path)
-    data = _read_regular_file(path, max_pixels)
+    data = read_regular_file(path, max_pixels)
     if not data:
         raise ImageReadError(f"{path}: empty file")
     file_format = sniff_format(data)
@@ -220,10 +220,10 @@ def read_image(
     _check_complete(data, file_format, path)
     size = _header_size(data)
     if size is not None:  # checked before decoding, so a huge file costs no memory
-        _check_pixel_count(*size, max_pixels, path)
+        check_pixel_count(*size, max_pixels, path)
     decoded = _decode(data, file_format, path, size, watch_decoder)
     if size is None:
-        _check_pixel_count(decoded.shape[1], decoded.shape[0], max_pixels, path)
+        check_pixel_count(decoded.shape[1], decoded.shape[0], max_pixels, path)
     pixels, bit_depth = _to_rgb8(decoded, path)
     metadata = read_metadata(data)
     pixels = np.ascontiguousarray(apply_orientation(pixels, metadata.orientation))

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from edgemef.errors import ImageWriteError
-from edgemef.io.limits import OUTPUT_EXTENSIONS, WRITABLE_DTYPES
+from edgemef.io.hdr import encode_hdr, tonemap_preview
+from edgemef.io.limits import HDR_EXTENSIONS, OUTPUT_EXTENSIONS, WRITABLE_DTYPES
 
 #: Output formats by extension, and the sample types each takes.
 WRITABLE = {suffix: tuple(np.dtype(name).type for name in names) for suffix, names in WRITABLE_DTYPES.items()}
@@ -129,8 +130,10 @@ def encode_image(image: np.ndarray, extension: str, *, jpeg_quality: int = 95) -
 
 
 def write_fused(path: str | Path, image: np.ndarray, output_kind: str, *, jpeg_quality: int = 95) -> Path:
-    """Write a fused image by its kind (a family's ``output_kind``): ``display-srgb8`` uint8 sRGB through
-    :func:`write_image`; ``scene-linear`` float RGB radiance as Radiance ``.hdr``. Atomic.
+    """Write a fused image by its kind (a family's ``output_kind``), atomically: ``display-srgb8`` uint8 sRGB
+    through :func:`write_image`; ``scene-linear`` float RGB radiance as an HDR file (.hdr, .exr, float .tif;
+    :func:`edgemef.io.hdr.write_hdr`) or, for .jpg/.png, as a preview tonemapped by
+    :func:`edgemef.io.hdr.tonemap_preview`.
 
     Raises:
         ImageWriteError: an extension that does not take this kind of image, or a failed write.
@@ -145,13 +148,16 @@ def write_fused(path: str | Path, image: np.ndarray, output_kind: str, *, jpeg_q
         )
     if output_kind == "display-srgb8":
         return write_image(path, image, jpeg_quality=jpeg_quality)
-    if image.ndim != 3 or image.shape[2] != 3 or not np.issubdtype(image.dtype, np.floating):
-        raise ImageWriteError(f"expected linear float RGB H x W x 3, got {image.dtype} {image.shape}")
-    bgr = np.ascontiguousarray(image[..., ::-1], dtype=np.float32)
-    ok, buffer = cv2.imencode(".hdr", bgr)
-    if not ok:
-        raise ImageWriteError(f"{path}: OpenCV could not encode a Radiance HDR image")
-    atomic_write_bytes(path, buffer.tobytes())
+    if path.suffix.lower() in HDR_EXTENSIONS:
+        return write_hdr(path, image)
+    return write_image(path, tonemap_preview(image), jpeg_quality=jpeg_quality)
+
+
+def write_hdr(path: str | Path, image: np.ndarray, *, exr_half: bool = False) -> Path:
+    """Write linear float RGB radiance to ``path`` atomically; the extension picks the format (.hdr, .exr,
+    float .tif; :func:`edgemef.io.hdr.encode_hdr`)."""
+    path = Path(path)
+    atomic_write_bytes(path, encode_hdr(image, path.suffix, exr_half=exr_half))
     return path
 
 

@@ -1,4 +1,4 @@
-"""Full-reference fidelity metrics: PSNR, SSIM and the HDR metric PSNR-mu.
+"""Full-reference fidelity metrics: PSNR, SSIM and the HDR metrics PSNR-mu, SSIM-mu, PSNR-L and SSIM-L.
 
 Images are numpy arrays, ``H x W`` (grayscale) or ``H x W x C`` (colour, normally RGB
 ``H x W x 3``). ``uint8`` (range 0..255) is the usual type; ``uint16`` (0..65535) and float
@@ -22,7 +22,18 @@ import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["SsimTerms", "default_data_range", "mu_law", "psnr", "psnr_mu", "ssim", "ssim_terms"]
+__all__ = [
+    "SsimTerms",
+    "default_data_range",
+    "mu_law",
+    "psnr",
+    "psnr_l",
+    "psnr_mu",
+    "ssim",
+    "ssim_l",
+    "ssim_mu",
+    "ssim_terms",
+]
 
 #: SSIM window: 11 x 11 Gaussian with sigma 1.5 (radius 5), as in Wang et al. 2004.
 SSIM_SIGMA = 1.5
@@ -224,6 +235,17 @@ def mu_law(hdr: ArrayLike, mu: float = 5000.0) -> NDArray[np.float64]:
     return np.log1p(mu * x) / math.log1p(mu)
 
 
+def _check_hdr_pair(hdr: ArrayLike, reference_hdr: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(hdr)
+    b = np.asarray(reference_hdr)
+    for name, arr in (("hdr", a), ("reference_hdr", b)):
+        if not np.issubdtype(arr.dtype, np.floating):
+            raise ValueError(f"{name} must be a float array of linear radiance in [0, 1], got {arr.dtype}")
+    if a.shape != b.shape:
+        raise ValueError(f"hdr shape {a.shape} does not match reference_hdr shape {b.shape}")
+    return a, b
+
+
 def psnr_mu(hdr: ArrayLike, reference_hdr: ArrayLike, mu: float = 5000.0) -> float:
     """PSNR-mu: the PSNR of mu-law tonemapped HDR images, the usual HDR reconstruction metric.
 
@@ -244,11 +266,24 @@ def psnr_mu(hdr: ArrayLike, reference_hdr: ArrayLike, mu: float = 5000.0) -> flo
     Raises:
         ValueError: shapes differ or an input is not floating point.
     """
-    a = np.asarray(hdr)
-    b = np.asarray(reference_hdr)
-    for name, arr in (("hdr", a), ("reference_hdr", b)):
-        if not np.issubdtype(arr.dtype, np.floating):
-            raise ValueError(f"{name} must be a float array of linear radiance in [0, 1], got {arr.dtype}")
-    if a.shape != b.shape:
-        raise ValueError(f"hdr shape {a.shape} does not match reference_hdr shape {b.shape}")
+    a, b = _check_hdr_pair(hdr, reference_hdr)
     return psnr(mu_law(a, mu), mu_law(b, mu), data_range=1.0)
+
+
+def psnr_l(hdr: ArrayLike, reference_hdr: ArrayLike) -> float:
+    """PSNR-L: the PSNR of the linear images (clipped to [0, 1], ``data_range=1``); same conventions and
+    errors as :func:`psnr_mu`."""
+    a, b = _check_hdr_pair(hdr, reference_hdr)
+    return psnr(np.clip(a, 0.0, 1.0), np.clip(b, 0.0, 1.0), data_range=1.0)
+
+
+def ssim_mu(hdr: ArrayLike, reference_hdr: ArrayLike, mu: float = 5000.0) -> float:
+    """SSIM-mu: :func:`ssim` of the mu-law tonemapped images (``data_range=1``); as :func:`psnr_mu`."""
+    a, b = _check_hdr_pair(hdr, reference_hdr)
+    return ssim(mu_law(a, mu), mu_law(b, mu), data_range=1.0)
+
+
+def ssim_l(hdr: ArrayLike, reference_hdr: ArrayLike) -> float:
+    """SSIM-L: :func:`ssim` of the linear images clipped to [0, 1] (``data_range=1``); as :func:`psnr_mu`."""
+    a, b = _check_hdr_pair(hdr, reference_hdr)
+    return ssim(np.clip(a, 0.0, 1.0), np.clip(b, 0.0, 1.0), data_range=1.0)

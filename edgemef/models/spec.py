@@ -25,6 +25,10 @@ class FusionModel(Protocol):
 
         Returns:
             The fused image, H x W x 3, of the family's output kind (uint8 sRGB for display models).
+
+        Models whose output kind is ``scene-linear`` take ``fuse(frames, exposure_times)`` as well: the
+        frames' exposure times, darkest first (any unit; :func:`edgemef.io.bracket.relative_times`), and
+        return float32 linear radiance in units of the darkest frame's saturation level.
         """
         ...
 
