@@ -88,6 +88,11 @@ def model_table() -> str:
         f'| classical: `{BASELINE}` (baseline) | Mertens, Kautz, Van Reeth: "Exposure Fusion" (OpenCV '
         "`createMergeMertens`) | none | the reference column | not exported |"
     )
+    lines.append(
+        '| classical-hdr: `debevec` (HDR baseline) | Debevec, Malik: "Recovering High Dynamic Range Radiance '
+        'Maps from Photographs" (OpenCV `createMergeDebevec`) | none | linear HDR, scored on brackets made from '
+        "radiance maps ([docs/hdr.md](docs/hdr.md)) | not exported |"
+    )
     lines.append(END)
     return "\n".join(lines)
 
