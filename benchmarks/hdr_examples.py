@@ -3,8 +3,9 @@
     python benchmarks/hdr_examples.py [--maps ../shared/data/hdr] [--out docs/images/hdr_brackets.jpg]
 
 One row per bracket (the first of three validation maps, seed 0, 384 px): the three frames as the camera
-wrote them, OpenCV's Debevec merge and the ground-truth radiance (both through the same reinhard-global
-preview operator), and Mertens' fusion of the same frames (a display image, for the look). The maps are CC0
+wrote them, OpenCV's Debevec merge, STHDR's (the shipped weights) and the ground-truth radiance (all through
+the same reinhard-global preview operator), and Mertens' fusion of the same frames (a display image, for the
+look). The maps are CC0
 (Poly Haven) and BSD-3-Clause (OpenEXR sample images), so the picture may ship.
 """
 
@@ -43,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     _, validation = split_radiance_maps(find_radiance_maps(args.maps))
     chosen = [p for p in validation if p.stem in MAPS]
-    debevec, mertens = create_model("debevec"), create_model("mertens")
+    debevec, sthdr, mertens = create_model("debevec"), create_model("sthdr"), create_model("mertens")
     rows = []
     brackets = validation_brackets(chosen, HdrBracketConfig(size=384), per_map=1, seed=0)
     for bracket in brackets:
@@ -54,6 +55,9 @@ def main() -> None:
         ]
         tiles += [
             label(tonemap_preview(merged), "Debevec (OpenCV)"),
+            label(
+                tonemap_preview(sthdr.fuse(bracket.frames, exposure_times=bracket.exposure_times)), "STHDR"
+            ),
             label(mertens.fuse(bracket.frames), "Mertens (display)"),
             label(tonemap_preview(bracket.radiance), "ground truth"),
         ]

@@ -4,7 +4,8 @@
     python benchmarks/update_model_table.py
 
 One row per registered family that declares an info file: its models, paper, parameter count, quality on
-the held-out SICE scenes (3 exposures, full resolution) beside Mertens, and its fastest exported artifact at
+the held-out SICE scenes (3 exposures, full resolution) beside Mertens (for models of linear HDR: on the
+validation brackets made from radiance maps, beside Debevec), and its fastest exported artifact at
 4K beside Mertens timed in the same run. The block between ``<!-- models:start -->`` and
 ``<!-- models:end -->`` in README.md is replaced, and in ``edgemef/weights/MODEL_CARD.md`` the block between
 ``<!-- quality:FAMILY:start -->`` and ``<!-- quality:FAMILY:end -->`` of every family: each measured quality
@@ -61,7 +62,14 @@ def family_row(family: ModelFamily, page: str) -> str:
     for r in info["measured"]["quality"]:
         if r["dataset"] == HELD_OUT and r["model"] == family.convertible:
             held_out.setdefault(r["exposures"], r)
-    if 3 in held_out:
+    hdr = info["measured"].get("hdr_quality", [])
+    if hdr:  # a model of linear radiance: scored on brackets made from radiance maps, beside Debevec
+        row = hdr[0]
+        quality = (
+            f"linear HDR, {row['dataset']}: PSNR-mu {row['psnr_mu']:.2f} / PSNR-L {row['psnr_l']:.2f} "
+            f"(Debevec {row['debevec_psnr_mu']:.2f} / {row['debevec_psnr_l']:.2f})"
+        )
+    elif 3 in held_out:
         quality = _quality(held_out[3])
     elif 2 in held_out:  # a model of exposure pairs (CRMEF)
         quality = f"2 exposures: {_quality(held_out[2])}"
@@ -90,8 +98,8 @@ def model_table() -> str:
     )
     lines.append(
         '| classical-hdr: `debevec` (HDR baseline) | Debevec, Malik: "Recovering High Dynamic Range Radiance '
-        'Maps from Photographs" (OpenCV `createMergeDebevec`) | none | linear HDR, scored on brackets made from '
-        "radiance maps ([docs/hdr.md](docs/hdr.md)) | not exported |"
+        'Maps from Photographs" (OpenCV `createMergeDebevec`) | none | linear HDR, scored on brackets made '
+        "from radiance maps ([docs/hdr.md](docs/hdr.md)) | not exported |"
     )
     lines.append(END)
     return "\n".join(lines)
@@ -110,6 +118,8 @@ def quality_table(family: ModelFamily) -> str:
         " |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    if family.info_data["measured"].get("hdr_quality"):
+        return hdr_quality_table(family)
     for row in family.info_data["measured"]["quality"]:
         model = row["model"] + (f", grid {row['grid']}" if "grid" in row else "")
         mertens = " / ".join(
@@ -120,6 +130,29 @@ def quality_table(family: ModelFamily) -> str:
             f"| {model} | {row['dataset']} | {row['exposures']} | {row['resolution']} | "
             f"{_number(row['psnr_db'], 2)} | {_number(row['ssim'], 4)} | {_number(row['mef_ssim'], 4)} | "
             f"{mertens} |"
+        )
+    lines.append(end)
+    return "\n".join(lines)
+
+
+def hdr_quality_table(family: ModelFamily) -> str:
+    """The model-card block of a family of linear-HDR models: every measured row beside Debevec."""
+    start, end = f"<!-- quality:{family.name}:start -->", f"<!-- quality:{family.name}:end -->"
+    lines = [
+        start,
+        "| model | data | brackets | size | PSNR-mu | SSIM-mu | PSNR-L | SSIM-L | Debevec: PSNR-mu / SSIM-mu "
+        "/ PSNR-L / SSIM-L |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in family.info_data["measured"]["hdr_quality"]:
+        debevec = " / ".join(
+            _number(row.get(f"debevec_{key}"), digits)
+            for key, digits in (("psnr_mu", 2), ("ssim_mu", 4), ("psnr_l", 2), ("ssim_l", 4))
+        )
+        lines.append(
+            f"| {row['model']} | {row['dataset']} | {row['brackets']} | {row['resolution']} | "
+            f"{row['psnr_mu']:.2f} | {row['ssim_mu']:.4f} | {row['psnr_l']:.2f} | {row['ssim_l']:.4f} | "
+            f"{debevec} |"
         )
     lines.append(end)
     return "\n".join(lines)

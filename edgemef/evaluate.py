@@ -63,13 +63,19 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary (infinite PSNR, from a perfect match, becomes the string "inf")."""
-        data = asdict(self)
-        data["results"] = [
-            {k: ("inf" if isinstance(v, float) and math.isinf(v) else v) for k, v in asdict(r).items()}
-            for r in self.results
-        ]
-        data["mean"] = self.means()
-        return data
+        return report_dict(self)
+
+
+def report_dict(report: Any) -> dict[str, object]:
+    """A report dataclass with ``results`` and ``means()`` as a JSON-ready dictionary: every field, the
+    results with infinite values (a perfect match's PSNR) as the string "inf", and the means."""
+    data = asdict(report)
+    data["results"] = [
+        {k: ("inf" if isinstance(v, float) and math.isinf(v) else v) for k, v in asdict(r).items()}
+        for r in report.results
+    ]
+    data["mean"] = report.means()
+    return data
 
 
 def evaluate(

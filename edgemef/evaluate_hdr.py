@@ -10,13 +10,14 @@ import math
 import platform
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from edgemef import __version__
 from edgemef.data.hdr_brackets import HdrBracket
+from edgemef.evaluate import report_dict
 from edgemef.metrics import psnr_l, psnr_mu, ssim_l, ssim_mu
 from edgemef.models.spec import FusionModel
 
@@ -58,13 +59,7 @@ class HdrEvalReport:
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dictionary (an infinite PSNR becomes the string "inf")."""
-        data = asdict(self)
-        data["results"] = [
-            {k: ("inf" if isinstance(v, float) and math.isinf(v) else v) for k, v in asdict(r).items()}
-            for r in self.results
-        ]
-        data["mean"] = self.means()
-        return data
+        return report_dict(self)
 
 
 def evaluate_hdr(

@@ -15,11 +15,6 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 from edgemef.models.crmef.config import CrmefConfig  # noqa: E402
-from edgemef.models.crmef.deform import (  # noqa: E402
-    DeformableConv2d,
-    deform_conv2d,
-    deform_conv2d_reference,
-)
 from edgemef.models.crmef.network import searched_layers  # noqa: E402
 from edgemef.models.crmef.ops import KINDS  # noqa: E402
 from edgemef.models.crmef.search import (  # noqa: E402
@@ -31,6 +26,11 @@ from edgemef.models.crmef.search import (  # noqa: E402
     searched_network,
     supernet,
     weight_parameters,
+)
+from edgemef.models.layers.deform import (  # noqa: E402
+    DeformableConv2d,
+    deform_conv2d,
+    deform_conv2d_reference,
 )
 
 SMALL = CrmefConfig(channels=16, deformable_groups=4, misaligned=True)

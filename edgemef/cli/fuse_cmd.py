@@ -290,6 +290,13 @@ def _numbers(text: str) -> list[float]:
 def _fuse(fuser: Fuser, bracket: Bracket, args: argparse.Namespace) -> Any:
     """The fused image; models of linear radiance get the frames' exposure times too."""
     if fuser.output_kind != "scene-linear":
+        if (args.ev is not None or args.times is not None) and not getattr(args, "_noted_times", False):
+            args._noted_times = True
+            print(
+                f"edgemef fuse: note: {fuser.model.name} makes display images from the pixels alone; "
+                "--ev/--times are for HDR models and were not used",
+                file=sys.stderr,
+            )
         return fuser.model.fuse(bracket.frames)
     return fuser.model.fuse(bracket.frames, exposure_times=exposure_times(bracket, args.ev, args.times))
 

@@ -22,6 +22,7 @@ FAMILY_MODULES = (
     "edgemef.models.lut_distill.family",
     "edgemef.models.ipl.family",
     "edgemef.models.crmef.family",
+    "edgemef.models.sthdr.family",
     "edgemef.models.classical_hdr.family",
 )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from torch import Tensor, nn
 
 from edgemef.models.crmef.config import CrmefConfig
-from edgemef.models.crmef.deform import DeformableConv2d
+from edgemef.models.layers.deform import DeformableConv2d
 
 __all__ = ["ALIGNMENT", "KINDS", "RELIGHTING", "REPLETION", "make_op"]
 
