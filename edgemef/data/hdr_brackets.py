@@ -284,7 +284,7 @@ def make_hdr_bracket(
 
 @dataclass
 class RadianceMapCache:
-    """Radiance maps read once and kept (the 53 maps are about 400 MB as float32)."""
+    """Radiance maps read once and kept (the 53 maps are about 300 MB as float32)."""
 
     maps: dict[Path, np.ndarray] = field(default_factory=dict)
 

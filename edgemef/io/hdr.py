@@ -190,8 +190,7 @@ def _encode_exr(radiance: np.ndarray, half: bool) -> bytes:
     if half and float(radiance.max()) > HALF_MAX:
         raise ImageWriteError(
             f"the brightest sample ({float(radiance.max()):.4g}) is more than half floats hold "
-            f"({HALF_MAX:g}); "
-            "write float samples or scale the image"
+            f"({HALF_MAX:g}); write float samples or scale the image"
         )
     pixels = radiance.astype(np.float16 if half else np.float32)
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
