@@ -302,6 +302,9 @@ def _prepare(config: ConvertConfig) -> tuple[ModelFamily, Any, ExportRequest, An
     target, runtime, precision = resolve_target(
         config.target, config.precision, config.runtime, family.default_precision
     )
+    refusal = family.refusal(runtime.name, precision)
+    if refusal is not None:
+        raise ConversionError(f"{model_name} does not convert to {precision} for {runtime.name}: {refusal}")
     exporter = family.load_exporter()
     request = ExportRequest(
         model=model_name,

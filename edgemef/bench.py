@@ -59,6 +59,11 @@ def synthetic_bracket(width: int, height: int, n_exposures: int = 3) -> np.ndarr
     return np.ascontiguousarray(np.tile(frames, reps)[:, :height, :width])
 
 
+def synthetic_exposure_times(n_exposures: int) -> list[float]:
+    """The exposure times of :func:`synthetic_bracket`'s frames relative to the darkest (EV -2..+2)."""
+    return np.exp2(np.linspace(0.0, 4.0, n_exposures)).tolist()
+
+
 def median_ms(function: Callable[[], object], runs: int) -> float:
     """Median wall time of ``function`` in ms over ``runs`` runs, after one warm-up run."""
     function()
@@ -75,8 +80,8 @@ def bench_model(
 ) -> tuple[float | None, float | None, float]:
     """(predictor, apply, total) medians in ms for one model on one bracket."""
     model = create_model(name, **options)
-    if family_of(name).output_kind == OutputKind.SCENE_LINEAR:  # the bracket's EV -2..+2 as exposure times
-        times = np.exp2(np.linspace(-2.0, 2.0, len(frames))).tolist()
+    if family_of(name).output_kind == OutputKind.SCENE_LINEAR:
+        times = synthetic_exposure_times(len(frames))
         return None, None, median_ms(lambda: model.fuse(frames, exposure_times=times), runs)  # type: ignore[call-arg]
     if not isinstance(model, LutPredictor):
         return None, None, median_ms(lambda: model.fuse(frames), runs)
@@ -139,6 +144,10 @@ def run_matrix(
             fusion.warm_up()
             if isinstance(fusion, LutPredictor):
                 predictor, apply, total = bench_predictor(fusion, bracket, runs)
+            elif c.output_kind == OutputKind.SCENE_LINEAR.value:
+                predictor = apply = None
+                times = synthetic_exposure_times(len(bracket))
+                total = median_ms(lambda: fusion.fuse(bracket, exposure_times=times), runs)  # type: ignore[call-arg]  # noqa: B023
             else:
                 predictor = apply = None
                 total = median_ms(lambda: fusion.fuse(bracket), runs)  # noqa: B023

@@ -263,6 +263,23 @@ def test_files_replay_takes_any_family_artifact(family_artifact, family: str, tm
 
 
 @pytest.mark.slow
+def test_files_replay_with_an_hdr_model_writes_radiance(family_artifact, tmp_path: Path) -> None:
+    """STHDR's LiteRT artifact through the runner, torch-free: files without EXIF times take --ev-step
+    (said on stderr) and the radiance is written as OpenEXR, equal to the runtime's own."""
+    from edgemef.io.hdr import read_hdr
+    from edgemef.runtime import open_artifact
+
+    artifact = family_artifact("sthdr", "litert", "fp32").artifact
+    out = tmp_path / "fused.exr"
+    args = ["--source", "files", "--input", str(COFFEE), "--artifact", str(artifact), "--ev-step", "2"]
+    done = _run_script_without_torch([*args, "-o", str(out), "--runs", "1"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "--ev-step 2 EV apart" in done.stderr and "no budget" in done.stdout
+    expected = open_artifact(artifact).fuse(read_bracket(COFFEE).frames, exposure_times=[1.0, 4.0, 16.0])
+    assert np.allclose(read_hdr(out), expected, atol=1e-6)
+
+
+@pytest.mark.slow
 def test_replay_matches_the_runtime_directly(rpi_artifacts: dict[str, Path], tmp_path: Path) -> None:
     """The runner fuses exactly what the artifact runtime fuses (no hidden re-processing)."""
     from edgemef.runtime import open_artifact

@@ -31,6 +31,7 @@ CASES = [
     for family in FAMILIES
     for runtime in RUNTIMES.values()
     for precision in runtime.precisions
+    if family.refusal(runtime.name, precision) is None
 ]
 
 

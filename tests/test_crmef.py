@@ -5,6 +5,7 @@ and ExecuTorch."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -30,35 +31,43 @@ from edgemef.models.crmef.search import (  # noqa: E402
 from edgemef.models.layers.deform import (  # noqa: E402
     DeformableConv2d,
     deform_conv2d,
+    deform_conv2d_gathered,
     deform_conv2d_reference,
 )
 
 SMALL = CrmefConfig(channels=16, deformable_groups=4, misaligned=True)
 
 
+@pytest.mark.parametrize("sampling", [deform_conv2d, deform_conv2d_gathered])
 @pytest.mark.parametrize(("kernel", "dilation", "groups"), [(3, 1, 1), (3, 2, 2), (5, 1, 4), (7, 1, 1)])
-def test_deformable_with_zero_offsets_is_a_convolution(kernel: int, dilation: int, groups: int) -> None:
+def test_deformable_with_zero_offsets_is_a_convolution(
+    kernel: int, dilation: int, groups: int, sampling: Callable[..., torch.Tensor]
+) -> None:
     generator = torch.Generator().manual_seed(kernel * 10 + dilation)
     x = torch.randn(2, 4, 9, 11, generator=generator)
     weight = torch.randn(5, 4, kernel, kernel, generator=generator)
     bias = torch.randn(5, generator=generator)
     offsets = torch.zeros(2, groups * 2 * kernel * kernel, 9, 11)
     masks = torch.ones(2, groups * kernel * kernel, 9, 11)
-    got = deform_conv2d(x, offsets, masks, weight, bias, dilation)
+    got = sampling(x, offsets, masks, weight, bias, dilation)
     want = F.conv2d(x, weight, bias, padding=dilation * (kernel - 1) // 2, dilation=dilation)
     assert torch.allclose(got, want, atol=1e-4)
 
 
+@pytest.mark.parametrize("sampling", [deform_conv2d, deform_conv2d_gathered])
 @pytest.mark.parametrize(("kernel", "groups", "modulated"), [(3, 1, True), (3, 2, False), (5, 2, True)])
-def test_deformable_matches_its_definition(kernel: int, groups: int, modulated: bool) -> None:
-    """Random fractional offsets (some pointing outside the image) and masks, against the per-point sum."""
+def test_deformable_matches_its_definition(
+    kernel: int, groups: int, modulated: bool, sampling: Callable[..., torch.Tensor]
+) -> None:
+    """Random fractional offsets (some pointing outside the image) and masks, against the per-point sum:
+    the one-``grid_sample`` sampling and the tap-by-tap gathers (LiteRT's) alike."""
     generator = torch.Generator().manual_seed(kernel + groups)
     x = torch.randn(1, 4, 6, 7, generator=generator)
     weight = torch.randn(3, 4, kernel, kernel, generator=generator)
     bias = torch.randn(3, generator=generator)
     offsets = 2.5 * torch.randn(1, groups * 2 * kernel * kernel, 6, 7, generator=generator)
     masks = torch.rand(1, groups * kernel * kernel, 6, 7, generator=generator) if modulated else None
-    got = deform_conv2d(x, offsets, masks, weight, bias)
+    got = sampling(x, offsets, masks, weight, bias)
     want = deform_conv2d_reference(x, offsets, masks, weight, bias)
     assert torch.allclose(got.double(), want, atol=1e-4)
 

@@ -39,6 +39,14 @@ def test_every_declaration_is_complete_and_torch_free(family: ModelFamily, tmp_p
     if family.convertible:
         assert family.convertible in {spec.name for spec in family.models}
         assert family.runtime and family.profile_stages
+        from converters.capabilities import PRECISIONS, RUNTIMES
+
+        for key in family.refused_precisions:  # a precision, or runtime:precision
+            runtime, _, precision = key.rpartition(":")
+            assert precision in PRECISIONS and (not runtime or runtime in RUNTIMES), key
+        for spec in RUNTIMES.values():  # every runtime's default converts
+            default = family.default_precision.get(spec.name, spec.default_precision)
+            assert family.refusal(spec.name, default) is None, (spec.name, default)
     for claim in family.claims:
         assert claim.claimed_ms > 0 and claim.source and claim.family == family.name
     # the declaration and the artifact runtime import without torch (the deploy side)

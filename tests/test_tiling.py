@@ -40,6 +40,20 @@ def test_tiled_result_equals_the_whole_image_result(tile: int, overlap: int, hal
     assert np.abs(tiled.astype(int) - whole.astype(int)).max() <= 1  # float rounding only: no seams
 
 
+def test_float_output_keeps_values_as_they_are() -> None:
+    """Linear HDR tiles: no clipping to [0, 1] and no 8-bit rounding, still seamless."""
+    frames = read_bracket(COFFEE).frames
+
+    def bright(window: np.ndarray) -> np.ndarray:
+        return _mean_then_blur(window) * 4.0 - 0.5
+
+    tiled = run_tiled(frames, bright, tile=128, overlap=32, halo=4, output_dtype=np.float32)
+    assert tiled.dtype == np.float32 and tiled.max() > 1.0 and tiled.min() < 0.0
+    assert np.abs(tiled - bright(frames)).max() < 1e-5
+    with pytest.raises(ValueError, match="uint8 or float32"):
+        run_tiled(frames, bright, tile=128, overlap=32, halo=4, output_dtype=np.float64)
+
+
 def test_too_small_a_halo_shows_seams() -> None:
     """The check above can fail: with no halo the blur's padded tile borders leak into the result."""
     frames = read_bracket(COFFEE).frames

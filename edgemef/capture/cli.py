@@ -38,7 +38,8 @@ from edgemef.capture.latency import (
 )
 from edgemef.capture.planning import Metering, describe_plan
 from edgemef.errors import BracketError, EdgemefError, ImageReadError
-from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, check_output_path, write_image
+from edgemef.io import DEFAULT_MAX_PIXELS, atomic_write_bytes, check_output_path, write_fused, write_image
+from edgemef.io.bracket import exposure_times
 from edgemef.models.family import ModelFamily
 from edgemef.models.registry import get_family
 
@@ -130,7 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", metavar="WxH", type=_size, default=(1920, 1080), help="capture size (default 1920x1080)"
     )
     camera.add_argument(
-        "--ev-step", metavar="EV", type=float, default=2.0, help="EV between frames (default 2)"
+        "--ev-step",
+        metavar="EV",
+        type=float,
+        default=2.0,
+        help="EV between frames (default 2; for HDR models, also the spacing of files without EXIF times)",
     )
     camera.add_argument(
         "--max-attempts", metavar="N", type=int, default=10, help="frames to wait for an exposure to apply"
@@ -152,6 +157,8 @@ class _Bracket:
     capture_ms: float
     decode_ms: float
     info: dict[str, Any]
+    #: the frames' exposure times (any unit, darkest first): the camera's plan, else EXIF; None if unknown
+    exposure_times: list[float] | None = None
 
 
 def _open_camera(args: argparse.Namespace) -> Camera:
@@ -194,7 +201,8 @@ class _Capture:
             start = time.perf_counter()
             bracket = self.files.next()
             decode = (time.perf_counter() - start) * 1000.0
-            return _Bracket(bracket.frames, 0.0, decode, {"files": [str(p) for p in bracket.paths]})
+            files = {"files": [str(p) for p in bracket.paths]}
+            return _Bracket(bracket.frames, 0.0, decode, files, exposure_times(bracket))
         assert self.camera is not None
         if self.args.remeter and (self.count - 1) % self.args.remeter == 0:
             self.metering = None
@@ -209,7 +217,8 @@ class _Capture:
             "gain": captured.plan[0].gain,
             "attempts": captured.attempts,
         }
-        return _Bracket(captured.frames, captured.capture_ms, 0.0, info)
+        times = [request.exposure_us * request.gain for request in captured.plan]
+        return _Bracket(captured.frames, captured.capture_ms, 0.0, info, times)
 
     def close(self) -> None:
         if self.camera is not None:
@@ -231,16 +240,36 @@ def _fuse_one(fusion: Any, bracket: _Bracket, args: argparse.Namespace, out: Pat
         print(
             f"warning: ECC could not register frame(s) {alignment.failed}; left as captured", file=sys.stderr
         )
-    fused, parts = fusion.fuse_timed(alignment.frames)
+    kind = fusion.contract.output_kind
+    if kind == "scene-linear":
+        fused, parts = fusion.fuse_timed(alignment.frames, _linear_times(bracket, args))
+    else:
+        fused, parts = fusion.fuse_timed(alignment.frames)
     timings.update(parts)
     start = time.perf_counter()
-    write_image(out, fused)
+    write_fused(out, fused, kind)
     timings["encode"] = (time.perf_counter() - start) * 1000.0
     if args.save_brackets and args.source != "files":
+        suffix = out.suffix if kind != "scene-linear" else ".jpg"
         for index, frame in enumerate(alignment.frames):
-            write_image(out.with_name(f"{out.stem}_frame{index}{out.suffix}"), frame)
+            write_image(out.with_name(f"{out.stem}_frame{index}{suffix}"), frame)
     bracket.info["align_shifts"] = [[round(dx, 2), round(dy, 2)] for dx, dy in alignment.shifts]
     return timings
+
+
+def _linear_times(bracket: _Bracket, args: argparse.Namespace) -> list[float]:
+    """An HDR model's exposure times: the bracket's (camera plan or EXIF), else ``--ev-step`` apart (said
+    once on stderr)."""
+    if bracket.exposure_times is not None:
+        return bracket.exposure_times
+    if not getattr(args, "_noted_times", False):
+        args._noted_times = True
+        print(
+            f"note: the frames carry no exposure times (EXIF); the HDR model takes them --ev-step "
+            f"{args.ev_step:g} EV apart",
+            file=sys.stderr,
+        )
+    return [2.0 ** (args.ev_step * index) for index in range(len(bracket.frames))]
 
 
 def _log(

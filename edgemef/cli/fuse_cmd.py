@@ -298,24 +298,9 @@ def _fuse(fuser: Fuser, bracket: Bracket, args: argparse.Namespace) -> Any:
                 file=sys.stderr,
             )
         return fuser.model.fuse(bracket.frames)
+    from edgemef.io.bracket import exposure_times
+
     return fuser.model.fuse(bracket.frames, exposure_times=exposure_times(bracket, args.ev, args.times))
-
-
-def exposure_times(bracket: Bracket, ev: list[float] | None, times: list[float] | None) -> list[float] | None:
-    """The frames' exposure times, darkest first: from ``ev`` (``2**ev``) or ``times`` (sorted, as the frames
-    are), else from EXIF (time x ISO / f-number^2 where every frame has them); ``None`` when none is known."""
-    from edgemef.io.bracket import relative_exposure
-
-    if ev is not None:
-        return sorted(2.0**value for value in ev)
-    if times is not None:
-        return sorted(times)
-    exposures = bracket.exposures
-    if not exposures or any(e.exposure_time is None for e in exposures):
-        return None
-    use_iso = all(e.iso is not None for e in exposures)
-    use_aperture = all(e.f_number is not None for e in exposures)
-    return [relative_exposure(e, use_iso=use_iso, use_aperture=use_aperture) for e in exposures]
 
 
 def _check_kind(output: Path, output_kind: str) -> None:

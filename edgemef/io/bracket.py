@@ -113,6 +113,23 @@ def relative_times(exposure_times: Sequence[float] | None, n_frames: int) -> np.
     return (times / times[0]).astype(np.float32)
 
 
+def exposure_times(
+    bracket: Bracket, ev: list[float] | None = None, times: list[float] | None = None
+) -> list[float] | None:
+    """The frames' exposure times, darkest first: from ``ev`` (``2**ev``) or ``times`` (sorted, as the frames
+    are), else from EXIF (time x ISO / f-number^2 where every frame has them); ``None`` when none is known."""
+    if ev is not None:
+        return sorted(2.0**value for value in ev)
+    if times is not None:
+        return sorted(times)
+    exposures = bracket.exposures
+    if not exposures or any(e.exposure_time is None for e in exposures):
+        return None
+    use_iso = all(e.iso is not None for e in exposures)
+    use_aperture = all(e.f_number is not None for e in exposures)
+    return [relative_exposure(e, use_iso=use_iso, use_aperture=use_aperture) for e in exposures]
+
+
 def mean_luminance(frame: np.ndarray) -> float:
     """Mean Rec.601 luma of an H x W x 3 uint8 frame (subsampled 4x each way; fast and order-preserving)."""
     return float((frame[::4, ::4].astype(np.float32) @ _LUMA).mean())

@@ -106,6 +106,8 @@ class ModelFamily:
         convertible: the model ``edgemef convert --model`` exports.
         convert_options: the family's own conversion options.
         default_precision: runtime -> precision where the family's default differs from the runtime's.
+        refused_precisions: ``precision`` or ``runtime:precision`` -> why the family does not convert to it
+            (a measured reason; ``edgemef convert`` refuses it before any work).
         profile_stages: the stages its runtime times (``fuse_timed``), in order.
         runtime_options: keyword options the runtime takes beyond ``threads``, with their defaults for
             single-image fusion.
@@ -124,6 +126,7 @@ class ModelFamily:
     convertible: str | None = None
     convert_options: tuple[FamilyOption, ...] = ()
     default_precision: Mapping[str, str] = field(default_factory=dict)
+    refused_precisions: Mapping[str, str] = field(default_factory=dict)
     profile_stages: tuple[str, ...] = ()
     runtime_options: Mapping[str, Any] = field(default_factory=dict)
     training_tasks: Mapping[str, str] = field(default_factory=dict)
@@ -164,6 +167,11 @@ class ModelFamily:
             )
             for c in self.info_data.get("claims", ())
         )
+
+    def refusal(self, runtime: str, precision: str) -> str | None:
+        """Why the family does not convert to ``precision`` on ``runtime``; None if it does."""
+        refused = self.refused_precisions
+        return refused.get(f"{runtime}:{precision}", refused.get(precision))
 
     def option_defaults(self) -> dict[str, object]:
         """``{option name: default}`` of :attr:`convert_options`."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from edgemef.bench import machine_description, synthetic_bracket
-from edgemef.io import read_bracket, write_image
+from edgemef.bench import machine_description, synthetic_bracket, synthetic_exposure_times
+from edgemef.io import read_bracket, write_fused, write_image
 from edgemef.profile.claims import all_claims, judge
 from edgemef.profile.operators import operator_profile
 from edgemef.profile.schema import SCHEMA_VERSION
@@ -70,13 +70,19 @@ def _set_threads(threads: int) -> None:
 
 
 def run_stages(fusion: ArtifactRuntime, folder: Path, runs: int) -> dict[str, list[float]]:
-    """Decode the JPEG bracket in ``folder``, fuse it (the fusion's own stages), JPEG encode; per run."""
-    out = folder / "fused.jpg"
+    """Decode the JPEG bracket in ``folder``, fuse it (the fusion's own stages), encode (JPEG; linear
+    radiance as Radiance .hdr); per run."""
+    scene_linear = fusion.contract.output_kind == "scene-linear"
+    out = folder / ("fused.hdr" if scene_linear else "fused.jpg")
     times: dict[str, list[float]] = {}
     for _ in range(runs):
         bracket, t_decode = _timed(read_bracket, folder / "frame_*.jpg", max_pixels=None)
-        fused, parts = fusion.fuse_timed(bracket.frames)
-        _, t_encode = _timed(write_image, out, fused, jpeg_quality=95)
+        if scene_linear:
+            exposure_times = synthetic_exposure_times(len(bracket.frames))
+            fused, parts = fusion.fuse_timed(bracket.frames, exposure_times)  # type: ignore[call-arg]
+        else:
+            fused, parts = fusion.fuse_timed(bracket.frames)
+        _, t_encode = _timed(write_fused, out, fused, fusion.contract.output_kind, jpeg_quality=95)
         for stage, value in {"decode": t_decode, **parts, "encode": t_encode}.items():
             times.setdefault(stage, []).append(value)
     return times

@@ -7,9 +7,9 @@ strip the two tiles' results are cross-faded with linear ramps whose weights sum
 a tile's edge is the image's edge, so nothing is discarded. With ``halo`` at least the network's receptive
 field radius, the tiled result equals the whole-image result (tested with a blur).
 
-Memory: the frames and the uint8 output are image-sized (they are the input and the answer); everything else
-is bounded by the tiles, not the image: the float accumulator holds one band of tile rows
-(``tile x width``), finished rows are written out as the band moves down.
+Memory: the frames and the output (uint8, or float32 for linear HDR) are image-sized (they are the input
+and the answer); everything else is bounded by the tiles, not the image: the float accumulator holds one
+band of tile rows (``tile x width``), finished rows are written out as the band moves down.
 """
 
 from __future__ import annotations
@@ -58,14 +58,19 @@ def run_tiled(
     tile: int = 512,
     overlap: int = 64,
     halo: int | None = None,
+    output_dtype: type = np.uint8,
 ) -> np.ndarray:
-    """``network`` over ``frames`` (N x H x W x 3 uint8) tile by tile; returns its H x W x C output as uint8.
+    """``network`` over ``frames`` (N x H x W x 3 uint8) tile by tile; returns its H x W x C output as
+    ``output_dtype``: uint8 (the [0, 1] results scaled to 0..255) or float32 (the results as they are).
 
-    ``network`` takes an N x h x w x 3 uint8 window and returns an h x w x C float array in [0, 1].
+    ``network`` takes an N x h x w x 3 uint8 window and returns an h x w x C float array (in [0, 1] for
+    uint8).
     ``halo`` (default ``overlap // 4``) pixels are discarded at inner tile edges; it must leave room to fade
     (``overlap > 2 * halo``).
     """
     halo = overlap // 4 if halo is None else halo
+    if output_dtype not in (np.uint8, np.float32):
+        raise ValueError(f"output_dtype must be uint8 or float32, got {output_dtype}")
     if overlap <= 2 * halo:
         raise ValueError(f"overlap {overlap} must exceed twice the halo {halo}")
     _, height, width, _ = frames.shape
@@ -81,7 +86,7 @@ def run_tiled(
             if result.shape[:2] != (y1 - y0, x1 - x0):
                 raise ValueError(f"the network returned {result.shape[:2]} for a {(y1 - y0, x1 - x0)} tile")
             if output is None:
-                output = np.empty((height, width, result.shape[2]), np.uint8)
+                output = np.empty((height, width, result.shape[2]), output_dtype)
             if band is None:
                 band = np.zeros((rows.tile, width, result.shape[2] + 1), np.float32)
             wx = _ramp(cols.tile, overlap, halo, leading=c > 0, trailing=c < len(cols.starts) - 1)
@@ -101,9 +106,13 @@ def run_tiled(
 
 
 def _finish(accumulated: np.ndarray, out: np.ndarray) -> None:
-    """Weighted sums / weight sums -> uint8, in place in the (finished) accumulator rows."""
+    """Weighted sums / weight sums -> ``out`` (uint8 or float32), in place in the (finished) accumulator
+    rows."""
     values = accumulated[..., :-1]
     values /= np.maximum(accumulated[..., -1:], 1e-12)
+    if out.dtype == np.float32:
+        out[...] = values
+        return
     np.clip(values, 0.0, 1.0, out=values)
     values *= 255.0
     values += 0.5

@@ -4,7 +4,10 @@ Deformable convolution has no kernel in XNNPACK, LiteRT or CoreML, and torchvisi
 export; so it is built here from a plain convolution that predicts the offsets and modulation masks, one
 2-D ``F.grid_sample`` (bilinear, zero padding) that fetches every kernel tap of every pixel at once, and a
 1x1-style matrix product with the kernel's weights. 2-D ``grid_sample`` lowers to ExecuTorch, LiteRT,
-CoreML and ONNX (``shared/DESIGN.md``).
+CoreML and ONNX (``shared/DESIGN.md``), but LiteRT lowers it to gathers and selects over the whole sampling
+grid (seconds and gigabytes per layer), so :func:`deform_conv2d_gathered` computes the same sampling tap by
+tap with row gathers from a channels-last table (``index_select``) and one matrix product per tap; exporters
+choose it with ``DeformableConv2d.sampling = "gather"``.
 
 Definition (Zhu et al., DCNv2), for output pixel ``p`` and kernel taps ``p_k`` (a ``K x K`` grid spaced by
 ``dilation``), with offsets ``dp_k(p)`` and masks ``m_k(p)`` in [0, 1] predicted from the input::
@@ -23,7 +26,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["DeformableConv2d", "deform_conv2d", "deform_conv2d_reference"]
+__all__ = [
+    "SAMPLINGS",
+    "DeformableConv2d",
+    "deform_conv2d",
+    "deform_conv2d_gathered",
+    "deform_conv2d_reference",
+]
+
+#: how a deformable layer fetches its samples: one ``grid_sample``, or row gathers tap by tap
+SAMPLINGS = ("grid_sample", "gather")
 
 
 def _sampling_grid(offsets: Tensor, kernel: int, dilation: int, height: int, width: int) -> Tensor:
@@ -73,13 +85,69 @@ def deform_conv2d(
     grid = _sampling_grid(offsets, kernel, dilation, height, width)
     grouped = x.reshape(batch * groups, channels // groups, height, width)
     sampled = F.grid_sample(grouped, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-    # B*G x C/G x K*K*H x W -> B x G x C/G x K*K x H x W
-    sampled = sampled.reshape(batch, groups, channels // groups, taps, height, width)
+    # B*G x C/G x K*K*H x W -> B*G x C/G x K*K x H*W (rank 4 at most: CoreML takes rank 5 at most)
+    sampled = sampled.reshape(batch * groups, channels // groups, taps, height * width)
     if masks is not None:
-        sampled = sampled * masks.reshape(batch, groups, 1, taps, height, width)
+        sampled = sampled * masks.reshape(batch * groups, 1, taps, height * width)
     columns = sampled.reshape(batch, channels * taps, height * width)  # channel-major, then tap: as weight
     out = torch.matmul(weight.reshape(out_channels, channels * taps), columns)
     out = out.reshape(batch, out_channels, height, width)
+    if bias is not None:
+        out = out + bias.reshape(1, out_channels, 1, 1)
+    return out
+
+
+def deform_conv2d_gathered(
+    x: Tensor,
+    offsets: Tensor,
+    masks: Tensor | None,
+    weight: Tensor,
+    bias: Tensor | None,
+    dilation: int = 1,
+) -> Tensor:
+    """:func:`deform_conv2d` computed tap by tap: for each kernel tap, the four bilinear neighbours of every
+    pixel are gathered as rows of a ``(B*G*H*W) x C/G`` channels-last table (``index_select``; positions
+    outside the image get weight 0), weighted, and multiplied by the tap's ``C x O`` weights. Peak memory is
+    one ``H*W x C`` sample per tap instead of the whole ``K*K*H*W x C`` grid; the result is the same."""
+    batch, channels, height, width = x.shape
+    out_channels, _, kernel, _ = weight.shape
+    taps = kernel * kernel
+    groups = offsets.shape[1] // (2 * taps)
+    per_group = channels // groups
+    pixels = height * width
+    table = x.reshape(batch, groups, per_group, pixels).permute(0, 1, 3, 2).reshape(-1, per_group)
+    first_row = (torch.arange(batch * groups, device=x.device) * pixels).reshape(batch, groups, 1, 1)
+    offsets = offsets.reshape(batch, groups, taps, 2, height, width)
+    rows = torch.arange(height, dtype=x.dtype, device=x.device).reshape(1, 1, height, 1)
+    cols = torch.arange(width, dtype=x.dtype, device=x.device).reshape(1, 1, 1, width)
+    half = (kernel - 1) // 2
+    out: Tensor | None = None
+    for tap in range(taps):
+        ky, kx = divmod(tap, kernel)
+        y = rows + float((ky - half) * dilation) + offsets[:, :, tap, 0]
+        x_ = cols + float((kx - half) * dilation) + offsets[:, :, tap, 1]
+        y0, x0 = torch.floor(y), torch.floor(x_)
+        fy, fx = y - y0, x_ - x0
+        modulation = (
+            masks.reshape(batch, groups, taps, height, width)[:, :, tap] if masks is not None else None
+        )
+        sampled: Tensor | None = None
+        for yy, wy in ((y0, 1.0 - fy), (y0 + 1.0, fy)):
+            for xx, wx in ((x0, 1.0 - fx), (x0 + 1.0, fx)):
+                inside = (yy >= 0) & (yy <= height - 1) & (xx >= 0) & (xx <= width - 1)
+                weights = wy * wx * inside.to(x.dtype)
+                if modulation is not None:
+                    weights = weights * modulation
+                index = (yy.clamp(0, height - 1) * width + xx.clamp(0, width - 1)).long() + first_row
+                value = torch.index_select(table, 0, index.reshape(-1)) * weights.reshape(-1, 1)
+                sampled = value if sampled is None else sampled + value
+        assert sampled is not None
+        # (B*G*H*W) x C/G -> B x H*W x C, channel g*C/G + c as in the weight
+        sampled = sampled.reshape(batch, groups, pixels, per_group).permute(0, 2, 1, 3)
+        term = torch.matmul(sampled.reshape(batch, pixels, channels), weight[:, :, ky, kx].t())
+        out = term if out is None else out + term
+    assert out is not None
+    out = out.permute(0, 2, 1).reshape(batch, out_channels, height, width)
     if bias is not None:
         out = out + bias.reshape(1, out_channels, 1, 1)
     return out
@@ -142,6 +210,8 @@ class DeformableConv2d(nn.Module):
     so a new layer starts as a plain convolution. With ``max_offset`` the offsets are soft-clamped to
     +-``max_offset`` pixels (``max_offset * tanh(o / max_offset)``, the identity near 0), so an output pixel
     depends on a bounded neighbourhood of ``x``: ``dilation * (K - 1) / 2 + max_offset`` pixels.
+    ``sampling`` (an attribute, not a weight) picks :func:`deform_conv2d` (``"grid_sample"``, the default)
+    or :func:`deform_conv2d_gathered` (``"gather"``, for LiteRT exports).
     """
 
     def __init__(
@@ -166,6 +236,7 @@ class DeformableConv2d(nn.Module):
         self.dilation = dilation
         self.groups = deformable_groups
         self.max_offset = max_offset
+        self.sampling = "grid_sample"
         taps = kernel_size * kernel_size
         self.offset_mask = nn.Conv2d(
             guide_channels or in_channels, deformable_groups * 3 * taps, 3, padding=1
@@ -183,4 +254,6 @@ class DeformableConv2d(nn.Module):
         if self.max_offset is not None:
             offsets = self.max_offset * torch.tanh(offsets / self.max_offset)
         masks = torch.sigmoid(predicted[:, 2 * self.groups * taps :])
+        if self.sampling == "gather":
+            return deform_conv2d_gathered(x, offsets, masks, self.weight, self.bias, self.dilation)
         return deform_conv2d(x, offsets, masks, self.weight, self.bias, self.dilation)

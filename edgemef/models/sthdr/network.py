@@ -133,8 +133,13 @@ class GlobalContext(nn.Module):
         batch, channels = x.shape[:2]
         weights = torch.softmax(self.attention(x).reshape(batch, 1, -1), dim=-1)  # B x 1 x HW
         context = torch.matmul(x.reshape(batch, channels, -1), weights.transpose(1, 2))  # B x C x 1
-        context = context.reshape(batch, channels, 1, 1)
-        return torch.sigmoid(self.expand(F.relu(self.norm(self.squeeze(context)))))
+        # the 1x1 convolutions of a 1x1 context, as matrix products: LiteRT's converter fails on a
+        # convolution of a 1x1 map fed by a matrix product (tfl.batch_matmul rank); the result is the same
+        hidden = F.linear(context.reshape(batch, channels), self.squeeze.weight.flatten(1), self.squeeze.bias)
+        norm = self.norm
+        hidden = F.layer_norm(hidden, hidden.shape[-1:], norm.weight.flatten(), norm.bias.flatten(), norm.eps)
+        weights = F.linear(F.relu(hidden), self.expand.weight.flatten(1), self.expand.bias)
+        return torch.sigmoid(weights).reshape(batch, channels, 1, 1)
 
 
 class SpatialCorrection(nn.Module):
