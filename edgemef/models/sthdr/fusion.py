@@ -3,8 +3,8 @@
 
 The whole frame runs at once (its instance normalisation sees the whole image), padded by reflection to the
 network's size multiple; a frame whose activations would not fit in the machine's memory is refused before
-any work (tiles are not implemented yet). Default weights: the shipped ``sthdr-3exp``; ``--weights FILE`` from
-``edgemef train sthdr`` for others.
+any work (the exported artifacts run in tiles instead: docs/models/sthdr.md#export). Default weights: the
+shipped ``sthdr-3exp``; ``--weights FILE`` from ``edgemef train sthdr`` for others.
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ class SthdrFusion:
         if available is not None and needed > available:
             raise ImageTooLargeError(
                 f"sthdr runs the whole {width}x{height} frame at once and would need about "
-                f"{needed / 1e9:.1f} GB of memory ({available / 1e9:.1f} GB available); downscale the frames "
-                "(tiles are not implemented yet)"
+                f"{needed / 1e9:.1f} GB of memory ({available / 1e9:.1f} GB available); downscale the "
+                "frames, or fuse with an exported artifact, which runs in tiles "
+                "('edgemef convert --model sthdr')"
             )
         multiple = self.model.config.size_multiple
         pad_h, pad_w = (-height) % multiple, (-width) % multiple
