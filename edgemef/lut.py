@@ -54,6 +54,7 @@ __all__ = [
     "LUT_MAX_SIZE",
     "LUT_MIN_SIZE",
     "check_lut",
+    "color_cube_data",
     "fuse_and_apply",
     "fuse_and_apply_reference",
     "identity_lut",
@@ -84,6 +85,16 @@ def identity_lut(size: int) -> np.ndarray:
     v = np.arange(size, dtype=np.float64) / (size - 1)
     b, g, r = np.meshgrid(v, v, v, indexing="ij")
     return np.stack([r, g, b], axis=-1).astype(np.float32)
+
+
+def color_cube_data(lut: np.ndarray) -> bytes:
+    """The LUT as iOS Core Image ``CIColorCube`` data: ``N^3`` RGBA texels of little-endian float32 in the
+    canonical order as it is (red fastest), alpha 1 (the iOS demo's ``ColorCube.data`` packs the same bytes).
+    """
+    check_lut(lut)
+    texels = np.ones((*lut.shape[:3], 4), "<f4")
+    texels[..., :3] = lut
+    return texels.tobytes()
 
 
 def check_lut(lut: np.ndarray) -> None:

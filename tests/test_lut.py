@@ -8,7 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edgemef.errors import BracketError
-from edgemef.lut import check_lut, fuse_and_apply, fuse_and_apply_reference, identity_lut, warm_up
+from edgemef.lut import (
+    check_lut,
+    color_cube_data,
+    fuse_and_apply,
+    fuse_and_apply_reference,
+    identity_lut,
+    warm_up,
+)
 from tests.conftest import exposure_bracket, shared_data, textured_scene
 
 SIZES = [2, 17, 33, 64]
@@ -75,6 +82,17 @@ def test_axis_order_is_blue_green_red() -> None:
     for fn in (fuse_and_apply, fuse_and_apply_reference):
         np.testing.assert_array_equal(fn(frames, [1.0], red_only)[0, 0], [200, 0, 0])
         np.testing.assert_array_equal(fn(frames, [1.0], swap)[0, 0], [20, 100, 200])
+
+
+def test_color_cube_data_is_rgba_float32_red_fastest() -> None:
+    lut = identity_lut(3)
+    texels = np.frombuffer(color_cube_data(lut), "<f4").reshape(-1, 4)
+    assert texels.shape == (27, 4) and (texels[:, 3] == 1).all()
+    # texel index r + 3 g + 9 b holds (r, g, b) / 2: red fastest, then green, then blue (CIColorCube's order)
+    assert texels[1, :3].tolist() == [0.5, 0, 0] and texels[3, :3].tolist() == [0, 0.5, 0]
+    assert texels[9, :3].tolist() == [0, 0, 0.5]
+    with pytest.raises(ValueError):
+        color_cube_data(np.zeros((3, 3, 3, 4), np.float32))
 
 
 def test_hand_computed_trilinear_value() -> None:

@@ -22,6 +22,7 @@ KIND_NAMES = {
     "android-device": "an Android phone",
     "android-emulator": "an Android emulator",
     "ios-device": "an iPhone or iPad",
+    "ios-simulator": "the iOS simulator",
     "gpu": "a GPU",
 }
 

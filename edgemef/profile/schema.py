@@ -3,7 +3,8 @@
 Figures measured elsewhere (the Android demo's benchmark mode, the Raspberry Pi runner) are rendered by the
 same code if they write this shape. ``machine.kind`` says where the figures come from: ``"desktop"`` (a PC or
 server, e.g. this project's CI machine), ``"raspberry-pi"``, ``"android-device"``, ``"android-emulator"``,
-``"ios-device"``; paper claims are only judged against figures of the same kind of machine.
+``"ios-device"``, ``"ios-simulator"``; paper claims are only judged against figures of the same kind of
+machine.
 
 All times are milliseconds. ``stages`` and ``end_to_end`` hold every run (``runs_ms``) and their summary.
 Every report has the ``decode`` and ``encode`` stages; between them come the model family's own
