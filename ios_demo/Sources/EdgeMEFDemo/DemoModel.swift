@@ -24,6 +24,7 @@
         public let capture = BracketCapture()
         var pipeline: (key: String, pipeline: FusionPipeline)?
         var cameraReady = false
+        var launchArgumentsRead = false
 
         public init() {
             artifact = artifacts.first
@@ -35,8 +36,10 @@
             }
         }
 
-        /// Benchmark mode, when the launch arguments ask for it.
+        /// Benchmark mode, when the launch arguments ask for it (once per launch).
         public func benchmarkFromLaunchArguments() {
+            guard !launchArgumentsRead else { return }
+            launchArgumentsRead = true
             do {
                 if let request = try BenchmarkRequest.from(arguments: ProcessInfo.processInfo.arguments) {
                     benchmark(request)
@@ -76,15 +79,20 @@
             }
         }
 
-        func currentPipeline() throws -> FusionPipeline {
+        /// The pipeline of the chosen artifact and compute units; opening one (sha256, Core ML's compile)
+        /// runs off the main actor.
+        func currentPipeline() async throws -> FusionPipeline {
             guard let artifact = artifact else {
                 throw FrameError("no artifact chosen")
             }
+            let units = self.units
             let key = "\(artifact.path)|\(units)"
             if let cached = pipeline, cached.key == key {
                 return cached.pipeline
             }
-            let made = try FusionPipeline(artifact: Artifacts.open(artifact), units: units)
+            let made = try await Task.detached(priority: .userInitiated) {
+                try FusionPipeline(artifact: Artifacts.open(artifact), units: units)
+            }.value
             pipeline = (key, made)
             return made
         }
@@ -147,7 +155,7 @@
         public func fuse() async {
             let photos = self.photos
             do {
-                let pipeline = try currentPipeline()
+                let pipeline = try await currentPipeline()
                 let result = try await Task.detached(priority: .userInitiated) { try pipeline.fuse(photos) }.value
                 self.result = result
                 let total = result.stages.map(\.1).reduce(0, +)
