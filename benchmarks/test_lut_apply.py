@@ -66,6 +66,25 @@ def test_fuse_and_apply(benchmark, bracket_of: Callable[[str], np.ndarray], reso
         _MEDIANS[resolution] = median
 
 
+@pytest.mark.parametrize("grid", [16, 32])
+def test_fuse_and_apply_weight_maps_4k(benchmark, bracket_of: Callable[[str], np.ndarray], grid: int) -> None:
+    """Spatially adaptive fusion: a grid x grid weight map per exposure instead of one weight (target: at most
+    1.5x the global weights' time at 4K, in the same run)."""
+    frames = bracket_of("4k")
+    lut = demo_lut()
+    maps = np.random.default_rng(grid).uniform(0.1, 1.0, (3, grid, grid))
+    maps /= maps.sum(axis=0)
+    warm_up()
+    benchmark.extra_info.update(grid=grid, exposures=len(frames), lut_size=LUT_SIZE)
+    fused = benchmark.pedantic(fuse_and_apply, args=(frames, maps, lut), rounds=ROUNDS["4k"], warmup_rounds=2)
+    assert fused.shape == frames.shape[1:]
+    median = _median(benchmark)
+    if median is not None:
+        _MEDIANS[f"maps{grid}-4k"] = median
+        if "4k" in _MEDIANS:
+            benchmark.extra_info["ratio_to_global_weights"] = median / _MEDIANS["4k"]
+
+
 def test_mertens_4k(benchmark, bracket_of: Callable[[str], np.ndarray]) -> None:
     import cv2
 
@@ -105,6 +124,12 @@ def test_speedup_over_mertens() -> None:
         f"Mertens 4k median {ms['mertens-4k']:.0f} ms; fuse_and_apply is {ratio:.0f}x faster at 4k "
         f"(targets: <= 25 ms, >= 30x)"
         + (f"; copying the 4k inputs once takes {ms['copy-4k']:.1f} ms" if "copy-4k" in ms else "")
+        + "".join(
+            f"; weight maps {grid}x{grid}: {ms[f'maps{grid}-4k']:.1f} ms "
+            f"({ms[f'maps{grid}-4k'] / ms['4k']:.2f}x the global weights, target <= 1.5x)"
+            for grid in (16, 32)
+            if f"maps{grid}-4k" in ms
+        )
     )
     assert ratio > 1.0
 

@@ -53,25 +53,72 @@ typedef struct {
     int top_cell;
     const int32_t *strides;
     uint8_t *out;
+    /* weight maps (NULL: one weight per frame, `scale`): K x (Gh + 1) x (Gw + 1) scaled weights, edge-padded
+     * by one row and column; per output row its map row y0 and fraction; per output column its map column x0
+     * and the end of its run (the first column with another x0); per output byte its column's fraction */
+    const float *maps;
+    Py_ssize_t map_w, map_plane;
+    const int32_t *row_y0, *col_x0, *col_end;
+    const float *row_fy, *col_fx3;
 } Job;
+
+#define MAX_MAP_FRAMES 16
+#define MAX_MAP_SIDE 257 /* Gw + 1 */
+
+/* Pass A with weight maps over the bytes [begin, end) of a run of columns that share their map column: the
+ * weight of frame k is left_k + fx * (right_k - left_k), with left/right from `line` (this row of the maps,
+ * lerped along y once per row) and fx per byte: one contiguous, auto-vectorised loop per frame. */
+static inline void run_weights(const Job *job, const float *line, Py_ssize_t x0, Py_ssize_t begin, Py_ssize_t end,
+                               Py_ssize_t start, float *frac) {
+    const float *fx = job->col_fx3 + (start % job->row_len);
+    const Py_ssize_t map_w = job->map_w;
+    for (Py_ssize_t k = 0; k < job->n_frames; k++) {
+        const uint8_t *src = job->frames + k * job->plane + start;
+        const float left = line[k * map_w + x0], delta = line[k * map_w + x0 + 1] - left;
+        if (k == 0) {
+            for (Py_ssize_t e = begin; e < end; e++) frac[e] = (left + delta * fx[e]) * (float)src[e];
+        } else {
+            for (Py_ssize_t e = begin; e < end; e++) frac[e] += (left + delta * fx[e]) * (float)src[e];
+        }
+    }
+}
 
 CPU_CLONES static void fuse_row(const Job *job, Py_ssize_t row) {
     float frac[3 * CHUNK];
     int32_t offs[3 * CHUNK];
     float lower_red[3 * CHUNK + 8], upper_red[3 * CHUNK + 8], red_frac[3 * CHUNK + 8];
+    float line[MAX_MAP_FRAMES * MAX_MAP_SIDE];
     const Py_ssize_t width = job->row_len / 3, row_start = row * job->row_len;
     const float top_coord = job->top_coord;
     const int32_t top_cell = job->top_cell, *strides = job->strides;
+    const float *maps = job->maps;
+    const Py_ssize_t map_w = job->map_w;
+    if (maps != NULL) { /* this row of every frame's map, lerped along y */
+        const float fy = job->row_fy[row];
+        for (Py_ssize_t k = 0; k < job->n_frames; k++) {
+            const float *top = maps + k * job->map_plane + job->row_y0[row] * map_w, *bottom = top + map_w;
+            for (Py_ssize_t i = 0; i < map_w; i++) line[k * map_w + i] = top[i] + fy * (bottom[i] - top[i]);
+        }
+    }
     for (Py_ssize_t first = 0; first < width; first += CHUNK) {
         const Py_ssize_t count = width - first < CHUNK ? width - first : CHUNK;
         const Py_ssize_t n = 3 * count, start = row_start + 3 * first;
         const uint8_t *src = job->frames + start;
-        float s = job->scale[0];
-        for (Py_ssize_t e = 0; e < n; e++) frac[e] = s * (float)src[e];
-        for (Py_ssize_t k = 1; k < job->n_frames; k++) {
-            src = job->frames + k * job->plane + start;
-            s = job->scale[k];
-            for (Py_ssize_t e = 0; e < n; e++) frac[e] += s * (float)src[e];
+        if (maps == NULL) {
+            float s = job->scale[0];
+            for (Py_ssize_t e = 0; e < n; e++) frac[e] = s * (float)src[e];
+            for (Py_ssize_t k = 1; k < job->n_frames; k++) {
+                src = job->frames + k * job->plane + start;
+                s = job->scale[k];
+                for (Py_ssize_t e = 0; e < n; e++) frac[e] += s * (float)src[e];
+            }
+        } else {
+            for (Py_ssize_t j = 0; j < count;) { /* runs of columns with the same map column */
+                const Py_ssize_t column = first + j, end = job->col_end[column] - first;
+                const Py_ssize_t stop = end < count ? end : count;
+                run_weights(job, line, job->col_x0[column], 3 * j, 3 * stop, start, frac);
+                j = stop;
+            }
         }
         for (Py_ssize_t e = 0; e < n; e++) {
             float x = frac[e];
@@ -106,18 +153,17 @@ CPU_CLONES static void fuse_row(const Job *job, Py_ssize_t row) {
     }
 }
 
-static void fuse_apply(const uint8_t *frames, Py_ssize_t n_frames, Py_ssize_t height, Py_ssize_t width,
-                       const float *scale, const float *lut, int size, uint8_t *out) {
-    int32_t strides[3 * CHUNK]; /* the LUT stride of each interleaved byte's channel: r 3, g 3N, b 3N^2 */
+static void run_rows(const Job *job, Py_ssize_t height) {
+#pragma omp parallel for schedule(static)
+    for (Py_ssize_t row = 0; row < height; row++) fuse_row(job, row);
+}
+
+static void fill_strides(int32_t *strides, int size) { /* the LUT stride of each byte's channel: r 3, g 3N, b 3N^2 */
     for (int e = 0; e < 3 * CHUNK; e += 3) {
         strides[e] = 3;
         strides[e + 1] = 3 * size;
         strides[e + 2] = 3 * size * size;
     }
-    const Job job = {frames, n_frames, 3 * width, height * 3 * width, scale, lut, 3 * (Py_ssize_t)size,
-                     3 * (Py_ssize_t)size * size, (float)(size - 1), size - 2, strides, out};
-#pragma omp parallel for schedule(static)
-    for (Py_ssize_t row = 0; row < height; row++) fuse_row(&job, row);
 }
 
 static int is_format(const Py_buffer *view, const char *format) {
@@ -142,10 +188,18 @@ static PyObject *py_fuse_apply(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "fuse_apply: arrays of unexpected shapes or types");
         goto done;
     }
-    Py_BEGIN_ALLOW_THREADS
-    fuse_apply((const uint8_t *)frames.buf, frames.shape[0], frames.shape[1], frames.shape[2] / 3,
-               (const float *)scale.buf, (const float *)lut.buf, size, (uint8_t *)out.buf);
-    Py_END_ALLOW_THREADS
+    {
+        int32_t strides[3 * CHUNK];
+        fill_strides(strides, size);
+        const Py_ssize_t width = frames.shape[2] / 3;
+        const Job job = {(const uint8_t *)frames.buf, frames.shape[0], 3 * width, frames.shape[1] * 3 * width,
+                         (const float *)scale.buf, (const float *)lut.buf, 3 * (Py_ssize_t)size,
+                         3 * (Py_ssize_t)size * size, (float)(size - 1), size - 2, strides, (uint8_t *)out.buf,
+                         NULL, 0, 0, NULL, NULL, NULL, NULL, NULL};
+        Py_BEGIN_ALLOW_THREADS
+        run_rows(&job, frames.shape[1]);
+        Py_END_ALLOW_THREADS
+    }
     Py_INCREF(Py_None);
     result = Py_None;
 done:
@@ -156,9 +210,79 @@ done:
     return result;
 }
 
+/* fuse_apply_maps(frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3, lut_flat, size, out_flat): weight
+ * maps K x (Gh + 1) x (Gw + 1) float32 (scaled, edge-padded); row_y0/row_fy H int32/float32; col_x0/col_end W
+ * int32; col_fx3 3W float32 (each column's fraction, once per byte). */
+static PyObject *py_fuse_apply_maps(PyObject *self, PyObject *args) {
+    PyObject *objects[10];
+    int size;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiO", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &objects[6], &objects[7], &size, &objects[9]))
+        return NULL;
+    objects[8] = NULL;
+    Py_buffer frames = {0}, maps = {0}, row_y0 = {0}, row_fy = {0}, col_x0 = {0}, col_end = {0}, col_fx3 = {0},
+              lut = {0}, out = {0};
+    Py_buffer *views[10] = {&frames, &maps, &row_y0, &row_fy, &col_x0, &col_end, &col_fx3, &lut, NULL, &out};
+    PyObject *result = NULL;
+    const int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
+    for (int i = 0; i < 10; i++) {
+        if (views[i] != NULL && PyObject_GetBuffer(objects[i], views[i], i == 9 ? flags | PyBUF_WRITABLE : flags) < 0)
+            goto done;
+    }
+    const Py_ssize_t n_frames = frames.ndim == 3 ? frames.shape[0] : 0, height = frames.ndim == 3 ? frames.shape[1] : 0;
+    const Py_ssize_t width = frames.ndim == 3 ? frames.shape[2] / 3 : 0;
+    if (frames.ndim != 3 || !is_format(&frames, "B") || frames.shape[2] % 3 != 0 || maps.ndim != 3 ||
+        !is_format(&maps, "f") || maps.shape[0] != n_frames || n_frames > MAX_MAP_FRAMES || maps.shape[1] < 2 ||
+        maps.shape[2] < 2 || maps.shape[2] > MAX_MAP_SIDE || !is_format(&row_y0, "i") || !is_format(&col_x0, "i") ||
+        !is_format(&row_fy, "f") || !is_format(&col_end, "i") || !is_format(&col_fx3, "f") ||
+        row_y0.len / 4 != height || row_fy.len / 4 != height || col_x0.len / 4 != width || col_end.len / 4 != width ||
+        col_fx3.len / 4 != 3 * width || !is_format(&lut, "f") || !is_format(&out, "B") ||
+        size < 2 || lut.len / 4 < 3 * (Py_ssize_t)size * size * size + 8 || out.len != height * 3 * width) {
+        PyErr_SetString(PyExc_ValueError, "fuse_apply_maps: arrays of unexpected shapes or types");
+        goto done;
+    }
+    for (Py_ssize_t y = 0; y < height; y++) { /* indices stay inside the padded maps */
+        const int32_t v = ((const int32_t *)row_y0.buf)[y];
+        if (v < 0 || v > maps.shape[1] - 2) {
+            PyErr_SetString(PyExc_ValueError, "fuse_apply_maps: a row index outside the maps");
+            goto done;
+        }
+    }
+    for (Py_ssize_t x = 0; x < width; x++) {
+        const int32_t v = ((const int32_t *)col_x0.buf)[x], end = ((const int32_t *)col_end.buf)[x];
+        if (v < 0 || v > maps.shape[2] - 2 || end <= x || end > width) {
+            PyErr_SetString(PyExc_ValueError, "fuse_apply_maps: a column index outside the maps");
+            goto done;
+        }
+    }
+    {
+        int32_t strides[3 * CHUNK];
+        fill_strides(strides, size);
+        const Job job = {(const uint8_t *)frames.buf, n_frames, 3 * width, height * 3 * width, NULL,
+                         (const float *)lut.buf, 3 * (Py_ssize_t)size, 3 * (Py_ssize_t)size * size,
+                         (float)(size - 1), size - 2, strides, (uint8_t *)out.buf, (const float *)maps.buf,
+                         maps.shape[2], maps.shape[1] * maps.shape[2], (const int32_t *)row_y0.buf,
+                         (const int32_t *)col_x0.buf, (const int32_t *)col_end.buf, (const float *)row_fy.buf,
+                         (const float *)col_fx3.buf};
+        Py_BEGIN_ALLOW_THREADS
+        run_rows(&job, height);
+        Py_END_ALLOW_THREADS
+    }
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    for (int i = 0; i < 10; i++) {
+        if (views[i] != NULL && views[i]->obj) PyBuffer_Release(views[i]);
+    }
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"fuse_apply", py_fuse_apply, METH_VARARGS,
      "fuse_apply(frames3, scale, lut_flat, size, out_flat): see edgemef.lut.fuse_and_apply"},
+    {"fuse_apply_maps", py_fuse_apply_maps, METH_VARARGS,
+     "fuse_apply_maps(frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3, lut_flat, size, out_flat): see "
+     "edgemef.lut.fuse_and_apply with weight maps"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -29,6 +29,12 @@ Fusion (eqs. 3-5 of the LUT-distill paper), per pixel and channel, with frames `
 The weights need not sum to 1 (a softmax makes them do so in the model, but any finite weights work; the
 clamp of ``fused`` to [0, 1] handles over- and under-shoot).
 
+Spatially adaptive fusion: instead of one weight per exposure, a **weight map** per exposure, ``K x Gh x Gw``
+(a low-resolution grid over the whole frame, whatever its aspect), upsampled bilinearly to every pixel with
+half-pixel centres and clamp-to-edge (:func:`weight_map_sampling`: OpenGL's ``GL_LINEAR`` with
+``CLAMP_TO_EDGE``, Core Image's linear sampling, OpenCV's ``INTER_LINEAR``, torch's ``align_corners=False``),
+so ``fused = sum_k W_k(x, y) * I_k``, then the same LUT. ``fuse_and_apply`` and the reference take either.
+
 Two implementations:
 
 - :func:`fuse_and_apply_reference`: plain float64 numpy, written to be obviously correct;
@@ -58,7 +64,9 @@ __all__ = [
     "fuse_and_apply",
     "fuse_and_apply_reference",
     "identity_lut",
+    "upsample_weight_maps",
     "warm_up",
+    "weight_map_sampling",
 ]
 
 LUT_MIN_SIZE = 2
@@ -71,6 +79,9 @@ LUT_LAYOUT = (
 )
 LUT_MAX_SIZE = 256
 _MAX_WEIGHT = 1e6
+#: the largest weight-map side and bracket the fast kernels take (the C kernel's per-row buffers)
+MAX_MAP_SIDE = 256
+MAX_MAP_FRAMES = 16
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -133,6 +144,56 @@ def _check_weights(weights: Sequence[float] | np.ndarray, n_frames: int) -> np.n
     return w
 
 
+def _check_weight_maps(maps: np.ndarray, n_frames: int) -> np.ndarray:
+    """``maps`` as a float64 ``K x Gh x Gw`` array, or ``ValueError``."""
+    m = np.asarray(maps, dtype=np.float64)
+    if m.ndim != 3 or m.shape[0] != n_frames or min(m.shape[1:]) < 1:
+        raise ValueError(f"expected one weight map per exposure, shape ({n_frames}, Gh, Gw), got {m.shape}")
+    if max(m.shape[1:]) > MAX_MAP_SIDE or n_frames > MAX_MAP_FRAMES:
+        raise ValueError(
+            f"weight maps are at most {MAX_MAP_SIDE} cells a side for at most {MAX_MAP_FRAMES} exposures, "
+            f"got {m.shape}"
+        )
+    if not np.isfinite(m).all() or np.abs(m).max() > _MAX_WEIGHT:
+        raise ValueError(f"weight maps must be finite and at most {_MAX_WEIGHT:g} in magnitude")
+    return m
+
+
+def _check_any_weights(weights: Sequence[float] | np.ndarray, n_frames: int) -> np.ndarray:
+    """One weight per frame (``K``) or one weight map per frame (``K x Gh x Gw``), checked."""
+    if np.ndim(weights) == 3:
+        return _check_weight_maps(np.asarray(weights), n_frames)
+    return _check_weights(weights, n_frames)
+
+
+def weight_map_sampling(map_size: int, image_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """How a weight map of ``map_size`` cells is sampled along an image axis of ``image_size`` pixels.
+
+    Pixel ``i`` sits at map coordinate ``u = (i + 0.5) * map_size / image_size - 0.5`` (half-pixel centres),
+    clamped to ``[0, map_size - 1]`` (clamp-to-edge); its weight is ``(1 - f) * m[i0] + f * m[i0 + 1]`` with
+    ``i0 = floor(u)``, ``f = u - i0`` (``m`` padded with a copy of its last cell).
+
+    Returns:
+        ``i0`` (int32) and ``f`` (float32), ``image_size`` each.
+    """
+    u = (np.arange(image_size, dtype=np.float64) + 0.5) * (map_size / image_size) - 0.5
+    u = np.clip(u, 0.0, map_size - 1)
+    low = np.floor(u).astype(np.int32)
+    return low, (u - low).astype(np.float32)
+
+
+def upsample_weight_maps(maps: np.ndarray, height: int, width: int, rows: slice = slice(None)) -> np.ndarray:
+    """``K x Gh x Gw`` weight maps -> ``K x H x W`` float64 per-pixel weights (:func:`weight_map_sampling`);
+    ``rows``: only these output rows."""
+    m = np.pad(np.asarray(maps, dtype=np.float64), ((0, 0), (0, 1), (0, 1)), mode="edge")
+    y0, fy = weight_map_sampling(maps.shape[1], height)
+    x0, fx = weight_map_sampling(maps.shape[2], width)
+    y0, fy = y0[rows], fy[rows].astype(np.float64)[:, None]
+    lines = m[:, y0] * (1.0 - fy) + m[:, y0 + 1] * fy  # K x rows x (Gw + 1)
+    fx64 = fx.astype(np.float64)
+    return lines[:, :, x0] * (1.0 - fx64) + lines[:, :, x0 + 1] * fx64
+
+
 # --------------------------------------------------------------------------------------------------------
 # Reference implementation
 # --------------------------------------------------------------------------------------------------------
@@ -164,7 +225,8 @@ def fuse_and_apply_reference(
 
     Args:
         frames: uint8 RGB bracket ``K x H x W x 3`` (K >= 1).
-        weights: K finite fusion weights, |w| <= 1e6 (need not sum to 1).
+        weights: K finite fusion weights, |w| <= 1e6 (need not sum to 1), or K weight maps ``K x Gh x Gw``
+            (upsampled as :func:`upsample_weight_maps` does).
         lut: canonical LUT (see the module docstring).
 
     Returns:
@@ -176,15 +238,19 @@ def fuse_and_apply_reference(
         ValueError: bad weights or a malformed LUT.
     """
     check_bracket_array(frames, min_frames=1)
-    w = _check_weights(weights, frames.shape[0])
+    w = _check_any_weights(weights, frames.shape[0])
     check_lut(lut)
     table = lut.astype(np.float64)
-    height = frames.shape[1]
+    height, width = frames.shape[1:3]
     out = np.empty(frames.shape[1:], dtype=np.uint8)
     rows = max(1, 65536 // frames.shape[2])  # bounded float64 temporaries at any size
     for top in range(0, height, rows):
         block = frames[:, top : top + rows].astype(np.float64) / 255.0
-        fused = np.tensordot(w, block, axes=1)
+        if w.ndim == 3:
+            per_pixel = upsample_weight_maps(w, height, width, slice(top, top + rows))
+            fused = (per_pixel[..., None] * block).sum(axis=0)
+        else:
+            fused = np.tensordot(w, block, axes=1)
         value = np.clip(_trilinear_reference(table, fused), 0.0, 1.0)
         out[top : top + rows] = np.floor(value * 255.0 + 0.5).astype(np.uint8)
     return out
@@ -276,7 +342,8 @@ def fuse_and_apply(
 
     Args:
         frames: uint8 RGB bracket ``K x H x W x 3`` (K >= 1); a non-contiguous array is copied first.
-        weights: K finite fusion weights, |w| <= 1e6 (need not sum to 1).
+        weights: K finite fusion weights, |w| <= 1e6 (need not sum to 1), or K weight maps ``K x Gh x Gw``
+            (at most 256 cells a side, 16 exposures; sampled as :func:`weight_map_sampling` says).
         lut: canonical LUT ``(N, N, N, 3)`` (see the module docstring).
         out: optional writeable C-contiguous uint8 ``H x W x 3`` array to write into (not sharing memory
             with ``frames``).
@@ -290,7 +357,7 @@ def fuse_and_apply(
     """
     check_bracket_array(frames, min_frames=1)
     n_frames, height, width = frames.shape[:3]
-    w = _check_weights(weights, n_frames)
+    w = _check_any_weights(weights, n_frames)
     check_lut(lut)
     size = lut.shape[0]
     if out is None:
@@ -314,6 +381,28 @@ def fuse_and_apply(
     scale = (w * ((size - 1) / 255.0)).astype(np.float32)
     lut_flat = _flat_lut(lut)
     kernel = _load_kernel()
+    if w.ndim == 3:
+        maps = np.ascontiguousarray(np.pad(scale, ((0, 0), (0, 1), (0, 1)), mode="edge"))
+        row_y0, row_fy = weight_map_sampling(w.shape[1], height)
+        col_x0, col_fx = weight_map_sampling(w.shape[2], width)
+        # the end of each column's run of columns with the same map column (the kernels fuse run by run)
+        starts = np.flatnonzero(np.diff(col_x0)) + 1
+        col_end = np.append(starts, width)[np.searchsorted(starts, np.arange(width), side="right")]
+        col_fx3 = np.repeat(col_fx, 3)
+        with _KERNEL_LOCK:
+            kernel.fuse_apply_maps(
+                frames3,
+                maps,
+                row_y0,
+                row_fy,
+                col_x0,
+                col_end.astype(np.int32),
+                col_fx3,
+                lut_flat,
+                size,
+                out.reshape(-1),
+            )
+        return out
     with _KERNEL_LOCK:
         kernel.fuse_apply(frames3, scale, lut_flat, size, out.reshape(-1))
     return out

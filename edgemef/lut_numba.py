@@ -3,7 +3,11 @@ was not built): the same two passes per chunk of a row, compiled by numba and ca
 
 ``fuse_apply(frames3, scale, lut_flat, size, out_flat)``: ``frames3`` K x H x 3W uint8, ``scale`` K float32
 (``w_k (N-1) / 255``), ``lut_flat`` the flat canonical LUT with 8 floats of padding, ``out_flat`` H*W*3
-uint8.
+uint8. ``fuse_apply_maps(frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3, lut_flat, size,
+out_flat)``: the same with a weight map per frame (``maps`` K x (Gh + 1) x (Gw + 1) float32, scaled like
+``scale`` and edge-padded; the bilinear sampling per row and column from
+:func:`edgemef.lut.weight_map_sampling`, the column fractions once per byte in ``col_fx3``, the end of each
+column's run of columns with the same map column in ``col_end``).
 """
 
 from __future__ import annotations
@@ -173,6 +177,12 @@ def _cells(frames3, row, start, count, scale, top_coord, top_cell, strides, frac
         s = scale[k]
         for e in range(count):
             frac[e] += s * np.float32(src[e])
+    _to_cells(count, top_coord, top_cell, strides, frac, offs)
+
+
+@njit(fastmath=True, cache=True, inline="always")
+def _to_cells(count, top_coord, top_cell, strides, frac, offs):
+    """Grid coordinates ``frac`` -> LUT cell offsets ``offs`` and fractions ``frac`` (pass A's end)."""
     for e in range(count):
         x = min(max(frac[e], np.float32(0.0)), top_coord)
         cell = min(np.int32(x), top_cell)
@@ -180,49 +190,138 @@ def _cells(frames3, row, start, count, scale, top_coord, top_cell, strides, frac
         frac[e] = x - np.float32(cell)
 
 
+@njit(fastmath=True, cache=True, inline="always")
+def _cells_maps(
+    frames3,
+    row,
+    first,
+    count,
+    line,
+    map_w,
+    col_x0,
+    col_end,
+    col_fx3,
+    top_coord,
+    top_cell,
+    strides,
+    frac,
+    offs,
+):
+    """Pass A with weight maps: pixels ``first .. first + count`` of ``row``, each frame weighted by its map's
+    ``line`` (this row, already lerped along y) lerped along x, pixel by pixel. (Written run by run of
+    columns sharing a map column, as the C kernel does, numba's loops came out slower; ``col_end`` is unused
+    here.)"""
+    start = 3 * first
+    for k in range(frames3.shape[0]):
+        src = frames3[k, row, start : start + 3 * count]
+        base = k * map_w
+        for j in range(count):
+            x0 = col_x0[first + j]
+            left = line[base + x0]
+            w = left + col_fx3[start + 3 * j] * (line[base + x0 + 1] - left)
+            for c in range(3):
+                if k == 0:
+                    frac[3 * j + c] = w * np.float32(src[3 * j + c])
+                else:
+                    frac[3 * j + c] += w * np.float32(src[3 * j + c])
+    _to_cells(3 * count, top_coord, top_cell, strides, frac, offs)
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def _fuse_apply_kernel(frames3, scale, lut_flat, size, out_flat):
     """``frames3``: K x H x 3W uint8; ``scale``: K float32; ``lut_flat``: 3 N^3 + pad float32; -> out."""
-    n_frames = frames3.shape[0]
     height = frames3.shape[1]
-    row_len = frames3.shape[2]
-    width = row_len // 3
-    plane = height * row_len
+    width = frames3.shape[2] // 3
     top_coord = np.float32(size - 1)
     top_cell = np.int32(size - 2)
-    stride_g = np.int64(3 * size)
-    stride_b = np.int64(3 * size * size)
     strides = np.empty(3 * _CHUNK, dtype=np.int32)
     for p in range(_CHUNK):
         strides[3 * p] = 3
         strides[3 * p + 1] = 3 * size
         strides[3 * p + 2] = 3 * size * size
-    lines = 3 * _CHUNK // 64  # cache lines of one frame in a chunk
     for row in prange(height):
         frac = np.zeros(3 * _CHUNK + 8, dtype=np.float32)
         offs = np.zeros(3 * _CHUNK + 8, dtype=np.int32)
-        row_start = row * row_len
         for first in range(0, width, _CHUNK):
             count = min(_CHUNK, width - first)
             _cells(frames3, row, 3 * first, 3 * count, scale, top_coord, top_cell, strides, frac, offs)
-            # While pass B computes, prefetch the input of the next pass A: the bytes right after this chunk
-            # in every frame (the next chunk, or the next row, which is this thread's next row under numba's
-            # static schedule). Worth ~10% at 4K.
-            ahead = row_start + 3 * (first + count)
-            # The row's last pixel stores exactly 3 bytes: a 4th would land in the next row (another thread).
-            n_four = count - 1 if first + count == width else count
-            for j in range(n_four):
-                if j < n_frames * lines:
-                    k = j // lines
-                    _prefetch(frames3, k * plane + ahead + 64 * (j - k * lines))
-                _pixel4(
-                    lut_flat, stride_g, stride_b, frac, offs, 3 * j, out_flat, row_start + 3 * (first + j)
-                )
-            if n_four < count:
-                j = n_four
-                _pixel3(
-                    lut_flat, stride_g, stride_b, frac, offs, 3 * j, out_flat, row_start + 3 * (first + j)
-                )
+            _lookups(frames3, row, first, count, lut_flat, size, frac, offs, out_flat)
+    return out_flat
+
+
+@njit(fastmath=True, cache=True, inline="always")
+def _lookups(frames3, row, first, count, lut_flat, size, frac, offs, out_flat):
+    """Pass B over the chunk's pixels, writing the output bytes."""
+    n_frames, height, row_len = frames3.shape
+    width = row_len // 3
+    plane = height * row_len
+    stride_g = np.int64(3 * size)
+    stride_b = np.int64(3 * size * size)
+    lines = 3 * _CHUNK // 64  # cache lines of one frame in a chunk
+    row_start = row * row_len
+    # While pass B computes, prefetch the input of the next pass A: the bytes right after this chunk in every
+    # frame (the next chunk, or the next row, which is this thread's next row under numba's static schedule).
+    # Worth ~10% at 4K.
+    ahead = row_start + 3 * (first + count)
+    # The row's last pixel stores exactly 3 bytes: a 4th would land in the next row (another thread).
+    n_four = count - 1 if first + count == width else count
+    for j in range(n_four):
+        if j < n_frames * lines:
+            k = j // lines
+            _prefetch(frames3, k * plane + ahead + 64 * (j - k * lines))
+        _pixel4(lut_flat, stride_g, stride_b, frac, offs, 3 * j, out_flat, row_start + 3 * (first + j))
+    if n_four < count:
+        j = n_four
+        _pixel3(lut_flat, stride_g, stride_b, frac, offs, 3 * j, out_flat, row_start + 3 * (first + j))
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def _fuse_apply_maps_kernel(
+    frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3, lut_flat, size, out_flat
+):
+    """Weight maps: ``maps`` K x (Gh + 1) x (Gw + 1) float32 (scaled, edge-padded); per row ``row_y0`` and
+    ``row_fy``, per column ``col_x0`` and the end of its run ``col_end``, per byte its column's fraction
+    ``col_fx3``."""
+    n_frames = frames3.shape[0]
+    height = frames3.shape[1]
+    width = frames3.shape[2] // 3
+    map_w = maps.shape[2]
+    top_coord = np.float32(size - 1)
+    top_cell = np.int32(size - 2)
+    strides = np.empty(3 * _CHUNK, dtype=np.int32)
+    for p in range(_CHUNK):
+        strides[3 * p] = 3
+        strides[3 * p + 1] = 3 * size
+        strides[3 * p + 2] = 3 * size * size
+    for row in prange(height):
+        frac = np.zeros(3 * _CHUNK + 8, dtype=np.float32)
+        offs = np.zeros(3 * _CHUNK + 8, dtype=np.int32)
+        line = np.empty(n_frames * map_w, dtype=np.float32)
+        y0 = row_y0[row]
+        fy = row_fy[row]
+        for k in range(n_frames):
+            for i in range(map_w):
+                top = maps[k, y0, i]
+                line[k * map_w + i] = top + fy * (maps[k, y0 + 1, i] - top)
+        for first in range(0, width, _CHUNK):
+            count = min(_CHUNK, width - first)
+            _cells_maps(
+                frames3,
+                row,
+                first,
+                count,
+                line,
+                map_w,
+                col_x0,
+                col_end,
+                col_fx3,
+                top_coord,
+                top_cell,
+                strides,
+                frac,
+                offs,
+            )
+            _lookups(frames3, row, first, count, lut_flat, size, frac, offs, out_flat)
     return out_flat
 
 
@@ -231,3 +330,19 @@ def fuse_apply(
 ) -> None:
     """Run the kernel (see the module docstring)."""
     _fuse_apply_kernel(frames3, scale, lut_flat, size, out_flat)
+
+
+def fuse_apply_maps(
+    frames3: np.ndarray,
+    maps: np.ndarray,
+    row_y0: np.ndarray,
+    row_fy: np.ndarray,
+    col_x0: np.ndarray,
+    col_end: np.ndarray,
+    col_fx3: np.ndarray,
+    lut_flat: np.ndarray,
+    size: int,
+    out_flat: np.ndarray,
+) -> None:
+    """Run the weight-map kernel (see the module docstring)."""
+    _fuse_apply_maps_kernel(frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3, lut_flat, size, out_flat)

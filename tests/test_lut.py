@@ -14,7 +14,9 @@ from edgemef.lut import (
     fuse_and_apply,
     fuse_and_apply_reference,
     identity_lut,
+    upsample_weight_maps,
     warm_up,
+    weight_map_sampling,
 )
 from tests.conftest import exposure_bracket, shared_data, textured_scene
 
@@ -350,3 +352,64 @@ def test_matches_the_torch_applier() -> None:
         )
     expected = np.floor(fused[0].permute(1, 2, 0).clamp(0, 1).numpy().astype(np.float64) * 255 + 0.5)
     assert_close(fuse_and_apply(frames, weights, lut), expected.astype(np.uint8))
+
+
+# --- weight maps (spatially adaptive fusion) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n_frames", "grid"), [(2, (1, 1)), (3, (4, 7)), (3, (16, 16)), (5, (33, 2))])
+@pytest.mark.parametrize(("height", "width"), [(1, 1), (17, 31), (9, 1100), (300, 7)])
+def test_weight_maps_fast_matches_reference(
+    n_frames: int, grid: tuple[int, int], height: int, width: int
+) -> None:
+    frames, _, lut = random_case(7, n_frames, height, width, 17)
+    maps = np.random.default_rng(8).uniform(-0.3, 1.2, (n_frames, *grid))
+    assert_close(fuse_and_apply(frames, maps, lut), fuse_and_apply_reference(frames, maps, lut))
+
+
+def test_uniform_weight_maps_equal_global_weights() -> None:
+    frames, weights, lut = random_case(9, 3, 21, 45, 33)
+    maps = np.broadcast_to(weights[:, None, None], (3, 6, 5))
+    np.testing.assert_array_equal(fuse_and_apply(frames, maps, lut), fuse_and_apply(frames, weights, lut))
+    np.testing.assert_array_equal(
+        fuse_and_apply_reference(frames, maps, lut), fuse_and_apply_reference(frames, weights, lut)
+    )
+
+
+def test_weight_map_sampling_is_half_pixel_bilinear_clamped() -> None:
+    cv2 = pytest.importorskip("cv2")
+    maps = np.random.default_rng(3).random((2, 5, 9))
+    upsampled = upsample_weight_maps(maps, 37, 101)
+    for k in range(2):  # OpenCV's INTER_LINEAR has the same convention (GL_LINEAR, align_corners=False)
+        expected = cv2.resize(maps[k], (101, 37), interpolation=cv2.INTER_LINEAR)
+        np.testing.assert_allclose(upsampled[k], expected, rtol=0, atol=1e-6)  # its coefficients are float32
+    low, frac = weight_map_sampling(4, 8)  # pixel i at map coordinate (i + 0.5) / 2 - 0.5, clamped
+    assert low.tolist() == [0, 0, 0, 1, 1, 2, 2, 3]
+    assert frac.tolist() == [0, 0.25, 0.75, 0.25, 0.75, 0.25, 0.75, 0]
+    # each exposure's weight follows its map: left half from frame 0, right half from frame 1
+    frames = np.stack([np.full((4, 64, 3), 40, np.uint8), np.full((4, 64, 3), 200, np.uint8)])
+    split = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
+    out = fuse_and_apply(frames, split, identity_lut(2))
+    assert out[0, 0, 0] == 40 and out[0, -1, 0] == 200 and 40 < out[0, 32, 0] < 200
+
+
+def test_bad_weight_maps() -> None:
+    frames, _, lut = random_case(1, 3, 8, 8, 5)
+    for maps, message in [
+        (np.ones((2, 4, 4)), "one weight map per exposure"),
+        (np.ones((3, 0, 4)), "one weight map per exposure"),
+        (np.ones((3, 4, 300)), "at most 256 cells"),
+        (np.full((3, 2, 2), np.nan), "finite"),
+    ]:
+        for fn in (fuse_and_apply, fuse_and_apply_reference):
+            with pytest.raises(ValueError, match=message):
+                fn(frames, maps, lut)
+
+
+def test_weight_maps_match_the_torch_upsampling() -> None:
+    torch = pytest.importorskip("torch")
+    maps = np.random.default_rng(4).random((3, 8, 8)).astype(np.float32)
+    expected = torch.nn.functional.interpolate(
+        torch.from_numpy(maps)[None], size=(45, 70), mode="bilinear", align_corners=False
+    )[0].numpy()
+    np.testing.assert_allclose(upsample_weight_maps(maps, 45, 70), expected, atol=1e-6)
