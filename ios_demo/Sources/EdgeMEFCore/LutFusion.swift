@@ -33,6 +33,61 @@ public enum LutFusion {
         return out
     }
 
+    /// Spatially adaptive fusion: a weight map per frame (`maps`: K x gridHeight x gridWidth, row-major),
+    /// sampled bilinearly with half-pixel centres and clamp-to-edge (`sampling`, edgemef.lut.weight_map_sampling:
+    /// a texture's linear filter), then the same LUT.
+    public static func fuse(
+        _ frames: [Frame], maps: [Float], gridHeight: Int, gridWidth: Int, lut: [Float], size: Int
+    ) throws -> [UInt8] {
+        try Frame.checkBracket(frames)
+        guard gridHeight >= 1, gridWidth >= 1, maps.count == frames.count * gridHeight * gridWidth, size >= 2,
+            lut.count == size * size * size * 3
+        else {
+            throw FrameError("one gridHeight x gridWidth weight map per frame and an S x S x S x 3 LUT")
+        }
+        let width = frames[0].width
+        let height = frames[0].height
+        let rows = sampling(mapSize: gridHeight, imageSize: height)
+        let columns = sampling(mapSize: gridWidth, imageSize: width)
+        func cell(_ k: Int, _ y: Int, _ x: Int) -> Double {
+            Double(maps[(k * gridHeight + min(y, gridHeight - 1)) * gridWidth + min(x, gridWidth - 1)])
+        }
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        lut.withUnsafeBufferPointer { table in
+            for y in 0..<height {
+                let (y0, fy) = rows[y]
+                for x in 0..<width {
+                    let (x0, fx) = columns[x]
+                    let p = y * width + x
+                    var fused = (0.0, 0.0, 0.0)
+                    for (k, frame) in frames.enumerated() {
+                        let top = cell(k, y0, x0) + fx * (cell(k, y0, x0 + 1) - cell(k, y0, x0))
+                        let bottom = cell(k, y0 + 1, x0) + fx * (cell(k, y0 + 1, x0 + 1) - cell(k, y0 + 1, x0))
+                        let w = top + fy * (bottom - top)
+                        fused.0 += w * (Double(frame.rgb[3 * p]) / 255.0)
+                        fused.1 += w * (Double(frame.rgb[3 * p + 1]) / 255.0)
+                        fused.2 += w * (Double(frame.rgb[3 * p + 2]) / 255.0)
+                    }
+                    let value = trilinear(table, size: size, r: fused.0, g: fused.1, b: fused.2)
+                    out[3 * p] = quantise(value.0)
+                    out[3 * p + 1] = quantise(value.1)
+                    out[3 * p + 2] = quantise(value.2)
+                }
+            }
+        }
+        return out
+    }
+
+    /// For each of `imageSize` pixels: the lower map cell and the fraction towards the next one. Pixel i sits
+    /// at map coordinate (i + 0.5) * mapSize / imageSize - 0.5, clamped to [0, mapSize - 1].
+    public static func sampling(mapSize: Int, imageSize: Int) -> [(Int, Double)] {
+        (0..<imageSize).map { i in
+            let u = max(0.0, min(Double(mapSize - 1), (Double(i) + 0.5) * Double(mapSize) / Double(imageSize) - 0.5))
+            let low = Int(u.rounded(.down))
+            return (low, u - Double(low))
+        }
+    }
+
     /// The LUT at (r, g, b), each clamped to [0, 1]: the 8-corner weighted sum.
     public static func trilinear(
         _ lut: UnsafeBufferPointer<Float>, size: Int, r: Double, g: Double, b: Double

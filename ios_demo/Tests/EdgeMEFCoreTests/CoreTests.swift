@@ -144,6 +144,16 @@ final class GoldenTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxDifference(fused, [UInt8](try read("fused_runtime.rgb"))), 1)
     }
 
+    func testWeightMapFusionWithinOneGreyLevelOfPython() throws {
+        guard case .array(let shape)? = meta["maps"] else {
+            return XCTFail("meta.json has no weight maps")
+        }
+        let fused = try LutFusion.fuse(
+            ordered(), maps: floats("weight_maps.f32"), gridHeight: shape[1].intValue!,
+            gridWidth: shape[2].intValue!, lut: floats("lut.f32"), size: int("grid"))
+        XCTAssertLessThanOrEqual(maxDifference(fused, [UInt8](try read("fused_maps_reference.rgb"))), 1)
+    }
+
     func testColorCubeDataIsPythonsByteForByte() throws {
         let data = try ColorCube.data(lut: floats("lut.f32"), size: int("grid"))
         XCTAssertEqual(data, try read("color_cube.bin"))
@@ -216,6 +226,32 @@ final class CoreTests: XCTestCase {
         let other = try Frame(width: 1, height: 2, rgb: [UInt8](repeating: 0, count: 6))
         XCTAssertThrowsError(try LutFusion.fuse([dark, other], weights: [0.5, 0.5], lut: lut, size: size))
         XCTAssertThrowsError(try Frame(width: 2, height: 2, rgb: [1, 2, 3]))
+    }
+
+    func testWeightMapSamplingIsHalfPixelClamped() throws {
+        let expected: [(Int, Double)] = [
+            (0, 0), (0, 0.25), (0, 0.75), (1, 0.25), (1, 0.75), (2, 0.25), (2, 0.75), (3, 0),
+        ]
+        let got = LutFusion.sampling(mapSize: 4, imageSize: 8)
+        XCTAssertEqual(got.map(\.0), expected.map(\.0))
+        XCTAssertEqual(got.map(\.1), expected.map(\.1))
+        // uniform maps fuse like global weights
+        var lut: [Float] = []  // the identity LUT of side 2: lut[b][g][r] = (r, g, b)
+        for b in 0..<2 {
+            for g in 0..<2 {
+                for r in 0..<2 {
+                    lut += [Float(r), Float(g), Float(b)]
+                }
+            }
+        }
+        let dark = try Frame(width: 3, height: 2, rgb: [UInt8](repeating: 40, count: 18))
+        let bright = try Frame(width: 3, height: 2, rgb: [UInt8](repeating: 200, count: 18))
+        let maps: [Float] = [Float](repeating: 0.25, count: 4) + [Float](repeating: 0.75, count: 4)
+        XCTAssertEqual(
+            try LutFusion.fuse([dark, bright], maps: maps, gridHeight: 2, gridWidth: 2, lut: lut, size: 2),
+            try LutFusion.fuse([dark, bright], weights: [0.25, 0.75], lut: lut, size: 2))
+        XCTAssertThrowsError(
+            try LutFusion.fuse([dark, bright], maps: [1], gridHeight: 2, gridWidth: 2, lut: lut, size: 2))
     }
 
     func testOrderByExif() throws {
