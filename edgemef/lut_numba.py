@@ -227,6 +227,17 @@ def _cells_maps(
     _to_cells(3 * count, top_coord, top_cell, strides, frac, offs)
 
 
+@njit(cache=True)
+def _channel_strides(size):
+    """The LUT stride of each interleaved byte's channel in a chunk: red 3, green 3N, blue 3N^2."""
+    strides = np.empty(3 * _CHUNK, dtype=np.int32)
+    for p in range(_CHUNK):
+        strides[3 * p] = 3
+        strides[3 * p + 1] = 3 * size
+        strides[3 * p + 2] = 3 * size * size
+    return strides
+
+
 @njit(parallel=True, fastmath=True, cache=True)
 def _fuse_apply_kernel(frames3, scale, lut_flat, size, out_flat):
     """``frames3``: K x H x 3W uint8; ``scale``: K float32; ``lut_flat``: 3 N^3 + pad float32; -> out."""
@@ -234,11 +245,7 @@ def _fuse_apply_kernel(frames3, scale, lut_flat, size, out_flat):
     width = frames3.shape[2] // 3
     top_coord = np.float32(size - 1)
     top_cell = np.int32(size - 2)
-    strides = np.empty(3 * _CHUNK, dtype=np.int32)
-    for p in range(_CHUNK):
-        strides[3 * p] = 3
-        strides[3 * p + 1] = 3 * size
-        strides[3 * p + 2] = 3 * size * size
+    strides = _channel_strides(size)
     for row in prange(height):
         frac = np.zeros(3 * _CHUNK + 8, dtype=np.float32)
         offs = np.zeros(3 * _CHUNK + 8, dtype=np.int32)
@@ -288,11 +295,7 @@ def _fuse_apply_maps_kernel(
     map_w = maps.shape[2]
     top_coord = np.float32(size - 1)
     top_cell = np.int32(size - 2)
-    strides = np.empty(3 * _CHUNK, dtype=np.int32)
-    for p in range(_CHUNK):
-        strides[3 * p] = 3
-        strides[3 * p + 1] = 3 * size
-        strides[3 * p + 2] = 3 * size * size
+    strides = _channel_strides(size)
     for row in prange(height):
         frac = np.zeros(3 * _CHUNK + 8, dtype=np.float32)
         offs = np.zeros(3 * _CHUNK + 8, dtype=np.int32)
