@@ -93,10 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             began = time.perf_counter()
             maps, table = fit(frames, truth, weights, lut, int(grid), a, b, args.steps)
             took = time.perf_counter() - began
-            row(
-                f"oracle, grid {int(grid)}, L1 + {a:g} SSIM + {b:g} MEF-SSIM ({took:.0f} s)",
-                fuse_and_apply(frames, maps, table),
-            )
+            name = f"oracle, grid {int(grid)}, L1 + {a:g} SSIM + {b:g} MEF-SSIM ({took:.0f} s)"
+            row(scene.name, name, fuse_and_apply(frames, maps, table), frames, truth)
     return 0
 
 
