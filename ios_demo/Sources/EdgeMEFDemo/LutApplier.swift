@@ -59,7 +59,8 @@
             }
             let images = frames.map { CIImage(cgImage: $0) }
             let extent = images[0].extent
-            let arguments: [Any] = images + weights.map { NSNumber(value: $0) }
+            var arguments: [Any] = images
+            arguments.append(contentsOf: weights.map { NSNumber(value: $0) as Any })
             guard let fused = try kernel(count: frames.count).apply(extent: extent, arguments: arguments) else {
                 throw FrameError("Core Image could not fuse the frames")
             }
