@@ -406,6 +406,24 @@ def test_bad_weight_maps() -> None:
                 fn(frames, maps, lut)
 
 
+@pytest.mark.parametrize(("grid", "height", "width"), [((4, 6), 23, 37), ((16, 16), 9, 11)])
+def test_weight_maps_match_the_torch_applier(grid: tuple[int, int], height: int, width: int) -> None:
+    """The training/export twin (edgemef.models.lut_distill.trilinear) fuses with weight maps as this applier
+    does, upsampling and downsampling alike."""
+    torch = pytest.importorskip("torch")
+    from edgemef.models.lut_distill.trilinear import fuse_and_apply as torch_fuse_and_apply
+
+    frames, _, lut = random_case(22, 3, height, width, 17, low=-0.2, high=1.2)
+    maps = np.random.default_rng(23).uniform(0.0, 1.0, (3, *grid))
+    images = torch.from_numpy(frames.astype(np.float32) / 255.0).permute(0, 3, 1, 2)[None]
+    with torch.no_grad():
+        fused = torch_fuse_and_apply(
+            images, torch.from_numpy(maps.astype(np.float32))[None], torch.from_numpy(lut)[None]
+        )
+    expected = np.floor(fused[0].permute(1, 2, 0).clamp(0, 1).numpy().astype(np.float64) * 255 + 0.5)
+    assert_close(fuse_and_apply(frames, maps, lut), expected.astype(np.uint8))
+
+
 def test_weight_maps_match_the_torch_upsampling() -> None:
     torch = pytest.importorskip("torch")
     maps = np.random.default_rng(4).random((3, 8, 8)).astype(np.float32)

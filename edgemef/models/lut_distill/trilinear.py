@@ -21,6 +21,7 @@ weights and the images, so the same code trains the models and exports with them
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -182,11 +183,14 @@ def apply_lut(images: Tensor, lut: Tensor) -> Tensor:
 
 
 def fuse_frames(frames: Tensor, weights: Tensor) -> Tensor:
-    """Eq. 3 of the paper: ``I_f = sum_k w_k I_k`` with one global scalar weight per exposure.
+    """Eq. 3 of the paper: ``I_f = sum_k w_k I_k`` with one global scalar weight per exposure, or with a
+    weight map per exposure (spatially adaptive fusion).
 
     Args:
         frames: ``B x N x 3 x H x W``, sRGB-encoded values in [0, 1], darkest exposure first.
-        weights: ``B x N`` (softmax outputs of the IW network: non-negative, summing to 1).
+        weights: ``B x N`` (softmax outputs of the IW network: non-negative, summing to 1), or weight maps
+            ``B x N x Gh x Gw``, upsampled bilinearly with half-pixel centres and clamp-to-edge
+            (``align_corners=False``: the sampling of :func:`edgemef.lut.weight_map_sampling`).
 
     Returns:
         ``B x 3 x H x W``: the weighted sum (in [0, 1] when the weights are a convex combination).
@@ -195,6 +199,14 @@ def fuse_frames(frames: Tensor, weights: Tensor) -> Tensor:
         frames.dim() == 5 and frames.shape[2] == 3,
         f"frames must be B x N x 3 x H x W, got {tuple(frames.shape)}",
     )
+    if weights.dim() == 4:
+        _check(
+            weights.shape[:2] == frames.shape[:2],
+            f"weight maps must be B x N x Gh x Gw with B x N = {tuple(frames.shape[:2])}, "
+            f"got {tuple(weights.shape)}",
+        )
+        maps = F.interpolate(weights, size=frames.shape[-2:], mode="bilinear", align_corners=False)
+        return (maps[:, :, None] * frames).sum(dim=1)
     _check(
         weights.shape == frames.shape[:2],
         f"weights must be B x N = {tuple(frames.shape[:2])}, got {tuple(weights.shape)}",
@@ -207,7 +219,8 @@ def fuse_and_apply(frames: Tensor, weights: Tensor, lut: Tensor) -> Tensor:
 
     Args:
         frames: ``B x N x 3 x H x W``, sRGB-encoded values in [0, 1], darkest exposure first, full resolution.
-        weights: ``B x N`` fusion weights (IW output).
+        weights: ``B x N`` fusion weights (IW output), or weight maps ``B x N x Gh x Gw``
+            (:func:`fuse_frames`).
         lut: ``B x S x S x S x 3`` canonical LUT.
 
     Returns:
