@@ -9,7 +9,13 @@ of this form could predict, never a model to ship; it says whether the form can 
 and MEF-SSIM at once, and at which loss mix.
 
     python benchmarks/adaptive_oracle.py --dataset ../shared/data/sice --scenes scene1,scene10 \\
-        --configs 16:1:0,16:1:1,16:1:3,32:1:3
+        --configs 16:1:0,16:1:1,16:1:3,32:1:3,16:1:1:curves
+
+A config ending in ``:curves`` adds per-pixel *exposedness curves*: each exposure also gets a positive curve
+``c_k`` over its own pixel's luma (32 knots, linear between them, as a 256-entry table on 8-bit luma), and a
+pixel's weights are ``m_k(x, y) c_k(L_k(x, y)) / sum_j m_j(x, y) c_j(L_j(x, y))`` (Mertens' well-exposedness
+term, learned, under the low-resolution maps). Those results are the torch fusion rounded to 8 bits (no
+applier implements the form yet).
 """
 
 from __future__ import annotations
@@ -31,8 +37,30 @@ from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
 from edgemef.models.lut_distill.trilinear import apply_lut
 
 
-def fit(frames: np.ndarray, truth: np.ndarray, weights, lut, grid: int, a: float, b: float, steps: int):
-    """Weight maps (K x Gh x Gw) and LUT fitted to one scene."""
+def luma_index(frames: np.ndarray) -> torch.Tensor:
+    """8-bit luma (Rec. 601 weights) of each frame, ``K x H x W`` int64."""
+    luma = frames.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return torch.from_numpy(np.clip(np.rint(luma), 0, 255).astype(np.int64))
+
+
+def curve_tables(knots: torch.Tensor) -> torch.Tensor:
+    """``K x 32`` curve logits -> ``K x 256`` positive weights (linear between the knots)."""
+    return F.interpolate(torch.exp(knots)[:, None], size=256, mode="linear", align_corners=True)[:, 0]
+
+
+def fit(
+    frames: np.ndarray,
+    truth: np.ndarray,
+    weights,
+    lut,
+    grid: int,
+    a: float,
+    b: float,
+    steps: int,
+    curves: bool = False,
+):
+    """Weight maps (K x Gh x Gw), LUT and (``curves``) the per-pixel weight of each fused pixel
+    (``K x H x W``) fitted to one scene."""
     height, width = truth.shape[:2]
     gh, gw = (grid, round(grid * width / height)) if height <= width else (round(grid * height / width), grid)
     x = torch.from_numpy(frames.astype(np.float32) / 255).permute(0, 3, 1, 2)
@@ -40,18 +68,32 @@ def fit(frames: np.ndarray, truth: np.ndarray, weights, lut, grid: int, a: float
     start = torch.log(torch.from_numpy(np.asarray(weights, np.float32)))[:, None, None]
     logits = start.repeat(1, gh, gw).requires_grad_(True)
     table = torch.from_numpy(lut).clone()[None].requires_grad_(True)
-    optimiser = torch.optim.Adam([{"params": [logits], "lr": 0.05}, {"params": [table], "lr": 0.003}])
-    for _ in range(steps):
+    knots = torch.zeros(len(frames), 32, requires_grad=True)
+    luma = luma_index(frames)
+    groups = [{"params": [logits], "lr": 0.05}, {"params": [table], "lr": 0.003}]
+    optimiser = torch.optim.Adam([*groups, {"params": [knots], "lr": 0.05}] if curves else groups)
+
+    def pixel_weights() -> torch.Tensor:
         maps = F.interpolate(
             torch.softmax(logits, 0)[None], size=(height, width), mode="bilinear", align_corners=False
         )[0]
+        if not curves:
+            return maps
+        tables = curve_tables(knots)
+        raw = maps * torch.stack([tables[k][luma[k]] for k in range(len(frames))])
+        return raw / raw.sum(0, keepdim=True)
+
+    for _ in range(steps):
+        maps = pixel_weights()
         fused = (maps[:, None] * x).sum(0, keepdim=True).clamp(0, 1)
         out = apply_lut(fused, table).clamp(0, 1)
         loss = (out - t).abs().mean() + a * ssim_loss(out, t) + b * unpaired_loss(x[None], out)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    return torch.softmax(logits, 0).detach().numpy(), table[0].detach().numpy().astype(np.float32)
+    with torch.no_grad():
+        per_pixel = pixel_weights() if curves else None
+    return torch.softmax(logits, 0).detach().numpy(), table[0].detach().numpy().astype(np.float32), per_pixel
 
 
 def row(scene: str, name: str, image: np.ndarray, frames: np.ndarray, truth: np.ndarray) -> None:
@@ -69,12 +111,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=768, help="long side the scenes are resized to")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument(
-        "--configs", default="16:1:1", help="grid:a:b,... (a: weight of 1-SSIM, b: of 1-MEF-SSIM in the loss)"
+        "--configs",
+        default="16:1:1",
+        help="grid:a:b[:curves],... (a: weight of 1-SSIM, b: of 1-MEF-SSIM in the loss; curves: add "
+        "per-pixel exposedness curves)",
     )
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     student, mertens = create_model("lut-student"), create_model("mertens")
-    configs = [tuple(float(v) for v in c.split(":")) for c in args.configs.split(",")]
+    configs = []
+    for config in args.configs.split(","):
+        parts = config.split(":")
+        curves = parts[-1] == "curves"
+        grid, a, b = (float(v) for v in parts[:3])
+        configs.append((grid, a, b, curves))
     print("| scene | fusion | PSNR dB | SSIM | MEF-SSIM |")
     print("|---|---|---|---|---|")
     for scene in [s for s in find_scenes(args.dataset) if s.name in args.scenes.split(",")]:
@@ -89,12 +139,20 @@ def main(argv: list[str] | None = None) -> int:
         row(scene.name, "the reference itself", truth, frames, truth)
         weights, lut = student.predict(frames)
         row(scene.name, "student (global weights + LUT)", fuse_and_apply(frames, weights, lut), frames, truth)
-        for grid, a, b in configs:
+        for grid, a, b, curves in configs:
             began = time.perf_counter()
-            maps, table = fit(frames, truth, weights, lut, int(grid), a, b, args.steps)
+            maps, table, per_pixel = fit(frames, truth, weights, lut, int(grid), a, b, args.steps, curves)
             took = time.perf_counter() - began
-            name = f"oracle, grid {int(grid)}, L1 + {a:g} SSIM + {b:g} MEF-SSIM ({took:.0f} s)"
-            row(scene.name, name, fuse_and_apply(frames, maps, table), frames, truth)
+            form = " + exposedness curves" if curves else ""
+            name = f"oracle, grid {int(grid)}{form}, L1 + {a:g} SSIM + {b:g} MEF-SSIM ({took:.0f} s)"
+            if per_pixel is None:
+                image = fuse_and_apply(frames, maps, table)
+            else:
+                x = torch.from_numpy(frames.astype(np.float32) / 255).permute(0, 3, 1, 2)
+                fused = (per_pixel[:, None] * x).sum(0, keepdim=True).clamp(0, 1)
+                out = apply_lut(fused, torch.from_numpy(table)[None]).clamp(0, 1)[0].permute(1, 2, 0).numpy()
+                image = np.floor(out * 255 + 0.5).astype(np.uint8)
+            row(scene.name, name, image, frames, truth)
     return 0
 
 

@@ -71,6 +71,13 @@ __all__ = [
 
 LUT_MIN_SIZE = 2
 #: the canonical layout in one line (contracts carry it)
+#: how weight maps (``K x Gh x Gw``, covering the whole frame) are sampled at full resolution, as contracts
+#: state it (:func:`weight_map_sampling`)
+WEIGHT_MAP_SAMPLING = (
+    "bilinear, half-pixel centres, clamp-to-edge: pixel (x, y) of a W x H frame samples map coordinate "
+    "u = clamp((x + 0.5) * Gw / W - 0.5, 0, Gw - 1), v = clamp((y + 0.5) * Gh / H - 0.5, 0, Gh - 1) "
+    "(= OpenGL GL_LINEAR with CLAMP_TO_EDGE, OpenCV INTER_LINEAR, torch align_corners=False)"
+)
 LUT_LAYOUT = (
     "float32 (S, S, S, 3) indexed lut[b, g, r, c]: axis 0 blue, 1 green, 2 red (red fastest in memory, "
     "as CIColorCube data and a 3D texture with width=red, height=green, depth=blue); c = output R, G, B "

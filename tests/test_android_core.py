@@ -68,7 +68,7 @@ def test_java_core_agrees_with_python(tmp_path: Path, capsys: pytest.CaptureFixt
     failed = int(re.search(r"(\d+) tests failed", ran.stdout).group(1))
     with capsys.disabled():  # the JUnit console's own summary is not a line CI reads: say it plainly
         print(f"\njava: {passed} passed, {failed} failed")
-    assert ran.returncode == 0 and failed == 0 and passed >= 7, ran.stdout[-4000:]
+    assert ran.returncode == 0 and failed == 0 and passed >= 9, ran.stdout[-4000:]
     # the report the Java core wrote is a valid profile report, rendered by edgemef profile --render
     jsonschema = pytest.importorskip("jsonschema")
     from edgemef.cli.main import main

@@ -79,8 +79,8 @@ def test_bad_jpeg_inputs(bracket_files: list[Path], tmp_path: Path, capsys, corr
     [
         (
             ["--model", "mertns"],
-            "unknown model 'mertns'; choose one of: crmef, crmef-misaligned, debevec, ipl, lut-student, "
-            "lut-teacher, mertens, sthdr",
+            "unknown model 'mertns'; choose one of: crmef, crmef-misaligned, debevec, ipl, lut-adaptive, "
+            "lut-student, lut-teacher, mertens, sthdr",
         ),
         (["-o", "{tmp}/out.gif"], "cannot write '.gif'"),
         (["-o", "{tmp}/missing/out.jpg"], "does not exist"),

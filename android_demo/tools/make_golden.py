@@ -6,7 +6,9 @@ Writes: ``contract.json`` (the shipped 3-exposure artifact's), the bracket's fra
 RGB (``frame_K.rgb``) with ``meta.json`` (sizes, Python's darkest-first order, thumbnail size, LUT grid),
 ``thumbnails.rgb`` (edgemef.runtime.preprocess), the network outputs of the artifact run in its real runtime
 (``weights.f32``, ``lut.f32``, little-endian float32), ``fused_reference.rgb``
-(edgemef.lut.fuse_and_apply_reference) and ``fused_runtime.rgb`` (the Python runtime's fusion).
+(edgemef.lut.fuse_and_apply_reference) and ``fused_runtime.rgb`` (the Python runtime's fusion), and for
+the adaptive model's weight maps ``weight_maps.f32`` (3 x 4 x 6 maps around the network's weights) with
+``fused_maps_reference.rgb`` (the reference fusion with those maps).
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ def make_golden(out: Path) -> Path:
     lut.astype("<f4").tofile(out / "lut.f32")
     fuse_and_apply_reference(frames, weights, lut).tofile(out / "fused_reference.rgb")
     fusion.fuse(frames).tofile(out / "fused_runtime.rgb")
+    ripple = np.sin(np.arange(4 * 6).reshape(4, 6))[None] * 0.3 * np.array([1.0, -0.5, -0.5])[:, None, None]
+    maps = (weights[:, None, None] + ripple[: len(weights)]).astype("<f4")
+    maps.tofile(out / "weight_maps.f32")
+    fuse_and_apply_reference(frames, maps, lut).tofile(out / "fused_maps_reference.rgb")
     meta = {
         "width": int(frames.shape[2]),
         "height": int(frames.shape[1]),
@@ -58,6 +64,7 @@ def make_golden(out: Path) -> Path:
         "ordered_by": how,
         "thumbnail_size": size,
         "grid": fusion.grid_size,
+        "maps": list(maps.shape),
     }
     # a large frame (odd sides), so the thumbnails' halvings are exercised too
     rng = np.random.default_rng(0)

@@ -115,6 +115,9 @@ class ModelFamily:
         training_arguments: ``"module:add_arguments"`` of the family's own ``edgemef train`` options.
         searches: ``edgemef search`` model -> the module declaring that search.
         info: a JSON file beside the declaration with the paper, licence, claims and measured figures.
+        builds_on: families whose packages this family's package imports parts of (the adaptive LUT model
+            is LUT-distill's student with another weighting network, run by LUT-distill's runtime). The
+            family built on knows nothing of the families built on it.
     """
 
     name: str
@@ -133,6 +136,7 @@ class ModelFamily:
     training_arguments: str | None = None
     searches: Mapping[str, str] = field(default_factory=dict)
     info: Path | None = None
+    builds_on: tuple[str, ...] = ()
 
     def load_runtime(self) -> type:
         """The runtime class (imports its module)."""

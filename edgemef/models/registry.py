@@ -20,6 +20,7 @@ from edgemef.models.spec import FusionModel, ModelSpec
 FAMILY_MODULES = (
     "edgemef.models.mertens.family",
     "edgemef.models.lut_distill.family",
+    "edgemef.models.lut_adaptive.family",
     "edgemef.models.ipl.family",
     "edgemef.models.crmef.family",
     "edgemef.models.sthdr.family",

@@ -4,10 +4,9 @@
 
 Writes everything android_demo/tools/make_golden.py writes (the shipped artifact's contract, the
 ``examples/brackets/rocket`` frames shuffled, Python's order, thumbnails, the network's weights and LUT run
-in LiteRT, the reference and runtime fusions, a large odd-sized frame and its thumbnail) plus
-``color_cube.bin`` (``edgemef.lut.color_cube_data`` of that LUT), ``weight_maps.f32`` with
-``fused_maps_reference.rgb`` (spatially adaptive fusion: ``edgemef.lut.fuse_and_apply_reference`` with weight
-maps) and, given a CoreML artifact from
+in LiteRT, the reference and runtime fusions, weight maps and their reference fusion, a large odd-sized frame
+and its thumbnail) plus
+``color_cube.bin`` (``edgemef.lut.color_cube_data`` of that LUT) and, given a CoreML artifact from
 ``edgemef convert --target ios``, a copy of it and its contract as ``coreml/`` with ``coreml.json``.
 """
 
@@ -26,26 +25,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def make_golden(out: Path, coreml_artifact: Path | None = None) -> Path:
-    from edgemef.lut import color_cube_data, fuse_and_apply_reference
+    from edgemef.lut import color_cube_data
 
     android = _load("android_make_golden", REPO / "android_demo" / "tools" / "make_golden.py")
     android.make_golden(out)
     grid = int(json.loads((out / "meta.json").read_text())["grid"])
     lut = np.fromfile(out / "lut.f32", "<f4").reshape(grid, grid, grid, 3)
     (out / "color_cube.bin").write_bytes(color_cube_data(lut))
-    # spatially adaptive fusion: 3 x 4 x 6 weight maps around the network's weights, and the reference fusion
-    weights = np.fromfile(out / "weights.f32", "<f4")
-    ripple = np.sin(np.arange(4 * 6).reshape(4, 6))[None] * 0.3 * np.array([1.0, -0.5, -0.5])[:, None, None]
-    maps = (weights[:, None, None] + ripple[: len(weights)]).astype("<f4")
-    maps.tofile(out / "weight_maps.f32")
-    frames = np.stack(
-        [np.fromfile(out / f"frame_{i}.rgb", np.uint8) for i in range(len(weights))]
-    )  # shuffled; put them back in Python's order
-    meta = json.loads((out / "meta.json").read_text())
-    frames = frames.reshape(len(weights), meta["height"], meta["width"], 3)[meta["order"]]
-    fuse_and_apply_reference(frames, maps, lut).tofile(out / "fused_maps_reference.rgb")
-    meta["maps"] = list(maps.shape)
-    (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     if coreml_artifact is not None:
         folder = out / "coreml"
         folder.mkdir()

@@ -1,12 +1,13 @@
-"""LUT-distill's export (authoring side, torch): the student's predictor graph, its contract fields and
-its parity harness, for the conversion loop of :mod:`converters.pipeline`.
+"""LUT-distill's export (authoring side, torch): the student's predictor graph, its contract fields and its
+parity harness, for the conversion loop of :mod:`converters.pipeline`.
 
-The exported network is the student with its grid size bound: ``thumbnails (1 x 3N x 128 x 128) ->
-{"weights": 1 x N, "lut": 1 x S x S x S x 3}``. The full-resolution weighted sum and LUT lookup stay
-outside the model (5-D ``grid_sample`` lowers to none of the mobile formats): the torch-free applier
-(:func:`edgemef.lut.fuse_and_apply`), CoreImage's ``CIColorCube`` on iOS, a 3D texture on Android GPUs.
-The thumbnails are clamped to [0, 1] inside the graph (a float op in front keeps an int8 LiteRT model's
-input float32, so every runtime is fed the same float thumbnails).
+The exported network is the student with its grid size bound: ``thumbnails (1 x 3N x 128 x 128) -> {"weights":
+1 x N, "lut": 1 x S x S x S x 3}``; a subclass may give weight maps instead, ``"weights": 1 x N x G x G``
+(:meth:`LutDistillExporter.weights_info`), with a contract that says how the applier samples them. The full-
+resolution weighted sum and LUT lookup stay outside the model (5-D ``grid_sample`` lowers to none of the
+mobile formats): the torch-free applier (:func:`edgemef.lut.fuse_and_apply`), CoreImage's ``CIColorCube`` on
+iOS, a 3D texture on Android GPUs. The thumbnails are clamped to [0, 1] inside the graph (a float op in front
+keeps an int8 LiteRT model's input float32, so every runtime is fed the same float thumbnails).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from edgemef.lut import LUT_LAYOUT
 from edgemef.models.lut_distill.parity import check_parity
 from edgemef.models.lut_distill.student import ExportableStudent, Student
 from edgemef.models.lut_distill.weights import load_weights
+from edgemef.models.weights_file import WeightsError
 from edgemef.runtime.preprocess import RESIZE_METHOD
 from edgemef.weights import shipped_exposure_counts, shipped_weights
 
@@ -41,10 +43,18 @@ class PredictorGraph(torch.nn.Module):
 
 
 class LutDistillExporter:
-    """:class:`converters.graphs.FamilyExporter` of LUT-distill (the student)."""
+    """:class:`converters.graphs.FamilyExporter` of LUT-distill (the student). Families built on the student
+    override :meth:`load_file`, :meth:`weights_info` and :meth:`contract_fields`."""
 
     latency_what = "one network inference (thumbnails -> weights, LUT)"
     latency_runs = 20
+
+    def load_file(self, path: Any, model: str) -> Student:
+        """The weights file of ``model``."""
+        loaded = load_weights(path, expected=model)
+        if not isinstance(loaded, Student):
+            raise WeightsError(f"{path}: not {model} weights")
+        return loaded
 
     def load(self, request: ExportRequest) -> Student:
         if request.weights is not None:
@@ -57,9 +67,7 @@ class LutDistillExporter:
                     f"{request.model} ships weights for {shipped}-exposure brackets, not "
                     f"{request.n_exposures}; pass --weights FILE from 'edgemef train'"
                 )
-        model = load_weights(path, expected=request.model)
-        if not isinstance(model, Student):
-            raise ConversionError(f"{path}: not {request.model} weights")
+        model = self.load_file(path, request.model)
         grid = int(request.options["grid"])
         if not model.config.min_grid_size <= grid <= model.config.max_grid_size:
             raise ConversionError(
@@ -73,6 +81,15 @@ class LutDistillExporter:
         n = model.config.n_exposures
         exposures = "" if n == 3 else f"-{n}exp"
         return f"{request.model}{exposures}-{request.precision}-g{request.options['grid']}"
+
+    def weights_info(self, model: Student) -> TensorInfo:
+        """The ``weights`` output: one weight per exposure."""
+        return TensorInfo(
+            "weights",
+            "NC",
+            "one fusion weight per exposure, darkest first (softmax: they sum to 1)",
+            (0.0, 1.0),
+        )
 
     def graphs(self, model: Student, request: ExportRequest, calibrate: bool) -> list[ExportGraph]:
         n, size = model.config.n_exposures, model.config.thumbnail_size
@@ -92,12 +109,7 @@ class LutDistillExporter:
                     ),
                 ),
                 output_info=(
-                    TensorInfo(
-                        "weights",
-                        "NC",
-                        "one fusion weight per exposure, darkest first (softmax: they sum to 1)",
-                        (0.0, 1.0),
-                    ),
+                    self.weights_info(model),
                     TensorInfo(
                         "lut",
                         "N,blue,green,red,RGB",
@@ -139,24 +151,23 @@ class LutDistillExporter:
         reference: Mapping[str, Runner],
         gate_db: float,
     ) -> ParityResult:
-        n = model.config.n_exposures
         report = check_parity(
-            _predictor(reference["predictor"], n),
-            _predictor(candidate["predictor"], n),
-            load_stacks("parity", n, request.calibration),
+            _predictor(reference["predictor"]),
+            _predictor(candidate["predictor"]),
+            load_stacks("parity", model.config.n_exposures, request.calibration),
             model.config.thumbnail_size,
             gate_db,
         )
         return ParityResult(report.as_dict(), report.describe())
 
 
-def _predictor(runner: Runner, n: int) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """A runner as ``thumbnails -> (weights (N,), LUT (S x S x S x 3))``."""
+def _predictor(runner: Runner) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """A runner as ``thumbnails -> (weights (N,) or weight maps (N x G x G), LUT (S x S x S x 3))``."""
 
     def predict(thumbnails: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         out = runner.run(thumbnails)
-        lut = np.asarray(out["lut"], np.float32)
-        return np.asarray(out["weights"], np.float32).reshape(n), np.ascontiguousarray(
+        weights, lut = (np.asarray(out[name], np.float32) for name in ("weights", "lut"))
+        return np.ascontiguousarray(weights.reshape(weights.shape[1:])), np.ascontiguousarray(
             lut.reshape(lut.shape[1:])
         )
 

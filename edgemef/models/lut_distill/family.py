@@ -7,6 +7,8 @@ from edgemef.models.family import FamilyOption, ModelFamily, OutputKind
 from edgemef.models.spec import ModelSpec
 
 TASKS = "edgemef.models.lut_distill.train_tasks:make_task"
+#: the LUT size baked into an artifact (families built on the student take it too)
+GRID_OPTION = FamilyOption("grid", 33, "LUT size baked into the artifact (8..128; default 33)", "S", quick=17)
 
 FAMILY = ModelFamily(
     name="lut-distill",
@@ -37,9 +39,7 @@ FAMILY = ModelFamily(
     runtime="edgemef.models.lut_distill.runtime:LutArtifactFusion",
     exporter="edgemef.models.lut_distill.export:EXPORTER",
     convertible="lut-student",
-    convert_options=(
-        FamilyOption("grid", 33, "LUT size baked into the artifact (8..128; default 33)", "S", quick=17),
-    ),
+    convert_options=(GRID_OPTION,),
     profile_stages=("thumbnails", "predictor", "apply"),
     training_tasks={"lut-teacher": TASKS, "lut-student": TASKS},
     training_arguments="edgemef.models.lut_distill.train_options:add_arguments",

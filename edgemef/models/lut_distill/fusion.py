@@ -6,6 +6,7 @@ the torch-free fast applier (:func:`edgemef.lut.fuse_and_apply`), as on a device
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +24,22 @@ class LutDistillFusion:
     """Fuse with a LUT-distill student or teacher.
 
     Args:
-        name: "lut-student" or "lut-teacher".
+        name: "lut-student", "lut-teacher", or another model whose network gives (weights, LUT).
         weights: a ``.safetensors`` file from ``edgemef train``; default: the shipped weights.
         grid: LUT size (the student's editable mode: any of 8..128; default 33).
+        loader: reads a weights file of the model ``name`` (default: LUT-distill's, for the student and
+            teacher).
     """
 
-    def __init__(self, name: str = "lut-student", weights: str | Path | None = None, grid: int = 33) -> None:
+    def __init__(
+        self,
+        name: str = "lut-student",
+        weights: str | Path | None = None,
+        grid: int = 33,
+        loader: Callable[[Path], torch.nn.Module] | None = None,
+    ) -> None:
         self.name = name
+        self.loader = loader
         self.grid = grid
         self._weights = Path(weights) if weights is not None else None
         self._models: dict[int, torch.nn.Module] = {}
@@ -43,7 +53,7 @@ class LutDistillFusion:
                     f"{self.name} ships weights for brackets of {shipped} exposures, not {n_exposures}; "
                     "use --model mertens for this bracket"
                 )
-            model = load_weights(path, expected=self.name)
+            model = self._load(path)
             if model.config.n_exposures != n_exposures:
                 raise BracketError(
                     f"{path.name} fuses {model.config.n_exposures} exposures, the bracket has {n_exposures}"
@@ -51,12 +61,18 @@ class LutDistillFusion:
             self._models[n_exposures] = model
         return self._models[n_exposures]
 
+    def _load(self, path: Path) -> torch.nn.Module:
+        if self.loader is not None:
+            return self.loader(path)
+        return load_weights(path, expected=self.name)
+
     def warm_up(self) -> None:
         """Load the fast applier's kernel (compiled on first use ever)."""
         warm_up()
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
+        """Fusion weights (N,; or weight maps N x G x G) and the LUT (S x S x S x 3, canonical
+        layout) for uint8 frames."""
         check_bracket_array(frames)
         model = self._model(len(frames))
         thumbs = torch.from_numpy(network_input(frames, model.config.thumbnail_size))

@@ -1,5 +1,7 @@
 """LUT-distill's artifact runtime: contract -> backend -> (weights, LUT) -> the full-resolution applier.
-Torch-free."""
+Torch-free. It runs the artifacts of every family that names it as its runtime; where a contract's
+``weights`` are per-exposure weight maps (``1 x N x Gh x Gw``, with ``postprocessing.weight_maps``), the
+applier samples them bilinearly."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import numpy as np
 
 from edgemef.errors import ArtifactError, BracketError
 from edgemef.io import check_bracket_array
-from edgemef.lut import fuse_and_apply, warm_up
+from edgemef.lut import MAX_MAP_SIDE, fuse_and_apply, warm_up
+from edgemef.models.registry import list_families
 from edgemef.runtime.backends import Backend, open_backend
 from edgemef.runtime.contract import Contract, read_contract
 from edgemef.runtime.preprocess import network_input
@@ -31,9 +34,10 @@ class LutArtifactFusion:
     def __init__(self, artifact: str | Path, threads: int | None = None) -> None:
         self.artifact = Path(artifact)
         self.contract: Contract = read_contract(self.artifact)
-        if self.contract.family != "lut-distill":
+        fuses = families_run_here()
+        if self.contract.family not in fuses:
             raise ArtifactError(
-                f"{self.artifact}: a {self.contract.family} model; this runtime fuses lut-distill"
+                f"{self.artifact}: a {self.contract.family} model; this runtime fuses {', '.join(fuses)}"
             )
         check_lut_contract(self.contract, self.artifact)
         self.backend: Backend = open_backend(self.artifact, self.contract, threads)
@@ -55,7 +59,8 @@ class LutArtifactFusion:
         return self.contract.output("lut").shape[1]
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fusion weights (N,) and the LUT (S x S x S x 3, canonical layout) for uint8 frames."""
+        """Fusion weights (N,; or weight maps N x Gh x Gw) and the LUT (S x S x S x 3, canonical
+        layout) for uint8 frames."""
         weights, lut, _ = self._predict_timed(frames)
         return weights, lut
 
@@ -72,7 +77,8 @@ class LutArtifactFusion:
         outputs = self.backend.run(thumbnails)
         done = time.perf_counter()
         self.last_predict_ms = (done - resized) * 1000.0
-        weights = np.asarray(outputs["weights"], dtype=np.float32).reshape(self.n_exposures)
+        weights_shape = self.contract.output("weights").shape[1:]
+        weights = np.asarray(outputs["weights"], dtype=np.float32).reshape(weights_shape)
         grid = self.grid_size
         lut = np.ascontiguousarray(np.asarray(outputs["lut"], dtype=np.float32).reshape(grid, grid, grid, 3))
         timings = {"thumbnails": (resized - start) * 1000.0, "predictor": self.last_predict_ms}
@@ -93,6 +99,12 @@ class LutArtifactFusion:
         fused = fuse_and_apply(frames, weights, lut)
         timings["apply"] = (time.perf_counter() - start) * 1000.0
         return fused, timings
+
+
+def families_run_here() -> list[str]:
+    """The families whose declarations name this runtime."""
+    here = f"{__name__}:{LutArtifactFusion.__name__}"
+    return [family.name for family in list_families() if family.runtime == here]
 
 
 def check_lut_contract(contract: Contract, artifact: Path) -> None:
@@ -117,8 +129,13 @@ def check_lut_contract(contract: Contract, artifact: Path) -> None:
             problems.append(
                 f"thumbnails shape {thumbs}, expected (1, {3 * n}, {size}, {size}) for {n} exposures"
             )
-        if weights != (1, n):
-            problems.append(f"weights shape {weights}, expected (1, {n})")
+        if len(weights) == 4:  # weight maps
+            if weights[:2] != (1, n) or not 1 <= min(weights[2:]) <= max(weights[2:]) <= MAX_MAP_SIDE:
+                problems.append(f"weights shape {weights}, expected (1, {n}, Gh, Gw) weight maps")
+            elif "weight_maps" not in contract.postprocessing:
+                problems.append("postprocessing.weight_maps (how the maps are sampled) is missing")
+        elif weights != (1, n):
+            problems.append(f"weights shape {weights}, expected (1, {n}) or (1, {n}, Gh, Gw) weight maps")
         if len(lut) != 5 or lut[0] != 1 or lut[4] != 3 or not lut[1] == lut[2] == lut[3] >= 2:
             problems.append(f"lut shape {lut}, expected (1, S, S, S, 3)")
         elif contract.postprocessing.get("grid_size") != lut[1]:

@@ -196,7 +196,7 @@ class Student(nn.Module):
     def __init__(self, config: StudentConfig | None = None) -> None:
         super().__init__()
         self.config = config = config or StudentConfig()
-        self.iw = ImageWeighting(config.n_exposures, config.iw)
+        self.iw = self.build_weighting(config)
         self.encoder = LatentEncoder(
             3 * config.n_exposures,
             config.encoder_widths,
@@ -212,6 +212,10 @@ class Student(nn.Module):
             fourier_frequencies=config.fourier_frequencies,
             output_init_std=config.output_init_std,
         )
+
+    def build_weighting(self, config: StudentConfig) -> nn.Module:
+        """The network giving the fusion weights from the thumbnails: IW (one weight per exposure)."""
+        return ImageWeighting(config.n_exposures, config.iw)
 
     def forward(self, thumbs: Tensor, grid_size: int = 33) -> tuple[Tensor, Tensor]:
         """Fusion weights and the LUT for a bracket.

@@ -27,21 +27,22 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--ssim-weight",
         type=float,
-        default=0.0,
+        default=None,
         metavar="S",
-        help="lut-student: add S * (1 - SSIM against the reference) to the loss (ours; default 0)",
+        help="lut-student and the LUT tasks built on it: add S * (1 - SSIM against the reference) to the "
+        "loss (ours; lut-student's default 0)",
     )
     group.add_argument(
         "--native-loss-fraction",
         type=float,
         default=0.0,
         metavar="F",
-        help="lut-teacher/lut-student: score this share of samples on a window at the scenes' stored "
-        "resolution (up to 1536 px) instead of the whole crop resized (default 0)",
+        help="LUT tasks: score this share of samples on a window at the "
+        "scenes' stored resolution (up to 1536 px) instead of the whole crop resized (default 0)",
     )
     group.add_argument(
         "--strong-augmentation",
         action="store_true",
-        help="lut-teacher/lut-student: crops down to 20%% of the shorter side, random colour-channel "
-        "permutations and vertical flips (default: crops of 40-100%%, horizontal flips)",
+        help="LUT tasks: crops down to 20%% of the shorter side, random "
+        "colour-channel permutations and vertical flips (default: crops of 40-100%%, horizontal flips)",
     )

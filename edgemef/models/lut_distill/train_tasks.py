@@ -273,7 +273,7 @@ def make_task(
     teacher: Path | None = None,
     student_grid: int = STUDENT_GRID,
     unpaired_weight: float = 0.0,
-    ssim_weight: float = 0.0,
+    ssim_weight: float | None = None,
     native_loss_fraction: float = 0.0,
     strong_augmentation: bool = False,
     init: Path | None = None,
@@ -282,6 +282,7 @@ def make_task(
     """The training task ``name`` ("lut-teacher" or "lut-student") on the dataset at ``data``."""
     if name == "lut-student" and teacher is None:
         raise DatasetError("lut-student is distilled from a trained teacher: pass --teacher FILE")
+    ssim_weight = 0.0 if ssim_weight is None else ssim_weight
     train, held_out = split_scenes(data, holdout)
     options: dict[str, Any] = {
         "native_fraction": native_loss_fraction,

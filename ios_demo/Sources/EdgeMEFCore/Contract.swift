@@ -223,16 +223,42 @@ public struct Contract: Codable, Equatable {
         throw ContractError("the contract has no tensor named \(name)")
     }
 
+    /// The family of the adaptive LUT model, whose weights are weight maps.
+    public static let adaptiveFamily = "lut-adaptive"
+    /// The longest side of a weight map the appliers take (edgemef.lut.MAX_MAP_SIDE).
+    public static let maxMapSide = 256
+
+    /// LUT-distill and the adaptive model: the weights' map size (rows, columns), (1, 1) for one weight per
+    /// exposure (weights (1, N)); the adaptive model's maps (1, N, Gh, Gw) come with their sampling rule
+    /// (postprocessing.weight_maps).
+    public func weightMapSize() throws -> (rows: Int, columns: Int) {
+        let weights = try tensor("weights").shape
+        guard family == Contract.adaptiveFamily else {
+            guard weights == [1, nExposures] else {
+                throw ContractError("weights shape is not (1, \(nExposures))")
+            }
+            return (1, 1)
+        }
+        guard weights.count == 4, weights[0] == 1, weights[1] == nExposures,
+            weights[2] <= Contract.maxMapSide, weights[3] <= Contract.maxMapSide
+        else {
+            throw ContractError(
+                "weights shape is not (1, \(nExposures), Gh, Gw) weight maps of at most \(Contract.maxMapSide) cells a side"
+            )
+        }
+        guard postprocessing["weight_maps"] != nil else {
+            throw ContractError("postprocessing.weight_maps (how the weight maps are sampled) is missing")
+        }
+        return (weights[2], weights[3])
+    }
+
     /// LUT-distill: the LUT's side, from the "lut" output's shape (1, S, S, S, 3), checked whole.
     public func lutGrid() throws -> Int {
         let lut = try tensor("lut").shape
-        let weights = try tensor("weights").shape
         guard lut.count == 5, lut[0] == 1, lut[4] == 3, lut[1] == lut[2], lut[2] == lut[3], lut[1] >= 2 else {
             throw ContractError("lut shape is not (1, S, S, S, 3)")
         }
-        guard weights == [1, nExposures] else {
-            throw ContractError("weights shape is not (1, \(nExposures))")
-        }
+        _ = try weightMapSize()
         guard postprocessing["grid_size"]?.intValue == lut[1] else {
             throw ContractError("postprocessing.grid_size differs from the LUT's side \(lut[1])")
         }
@@ -251,11 +277,12 @@ public struct Contract: Codable, Equatable {
         return size
     }
 
-    /// What the app can fuse: LUT-distill artifacts that give an 8-bit picture.
+    /// What the app can fuse: LUT-distill and adaptive LUT artifacts that give an 8-bit picture.
     public func checkLutDistill() throws {
-        guard family == "lut-distill", outputKind == .displaySRGB8 else {
+        guard family == "lut-distill" || family == Contract.adaptiveFamily, outputKind == .displaySRGB8 else {
             throw ContractError(
-                "this app fuses LUT-distill artifacts; this contract is a \(family) model (\(outputKind.rawValue))")
+                "this app fuses LUT-distill and adaptive LUT artifacts; this contract is a \(family) model "
+                    + "(\(outputKind.rawValue))")
         }
         _ = try lutGrid()
         _ = try thumbnailSize()

@@ -58,9 +58,14 @@
                             ForEach(Array(result.stages.enumerated()), id: \.offset) { item in
                                 LabeledContent(item.element.0, value: String(format: "%.1f ms", item.element.1))
                             }
-                            LabeledContent(
-                                "weights",
-                                value: result.weights.map { String(format: "%.3f", $0) }.joined(separator: ", "))
+                            if result.mapSize.rows * result.mapSize.columns > 1 {
+                                LabeledContent(
+                                    "weights", value: "maps \(result.mapSize.rows)x\(result.mapSize.columns)")
+                            } else {
+                                LabeledContent(
+                                    "weights",
+                                    value: result.weights.map { String(format: "%.3f", $0) }.joined(separator: ", "))
+                            }
                             Button("Save to Photos") { Task { await model.save() } }
                         }
                     }

@@ -8,6 +8,8 @@
     public final class CoreMLPredictor {
         public let contract: Contract
         public let grid: Int
+        /// The weights' map size: (1, 1) for one weight per exposure, the adaptive model's map cells otherwise.
+        public let mapSize: (rows: Int, columns: Int)
         public let thumbnailSize: Int
         let model: MLModel
         let input: TensorSpec
@@ -34,6 +36,7 @@
             try contract.checkLutDistill()
             self.contract = contract
             grid = try contract.lutGrid()
+            mapSize = try contract.weightMapSize()
             thumbnailSize = try contract.thumbnailSize()
             input = try contract.tensor("thumbnails")
             weights = try contract.tensor("weights")

@@ -6,7 +6,9 @@
     /// One fusion's result and the time of each stage, in milliseconds, in the order they ran.
     public struct FusionResult {
         public let image: CGImage
+        /// One weight per frame, or the adaptive model's weight maps (frame, row, column; column fastest).
         public let weights: [Float]
+        public let mapSize: (rows: Int, columns: Int)
         public let order: [Int]
         public let orderedBy: BracketOrder.Basis
         public let stages: [(String, Double)]
@@ -34,9 +36,12 @@
             stages.append(("thumbnails", clock.lap()))
             let (weights, lut) = try predictor.predict(thumbnails)
             stages.append(("predictor", clock.lap()))
-            let image = try applier.apply(ordered.map(\.image), weights: weights, lut: lut, size: predictor.grid)
+            let image = try applier.apply(
+                ordered.map(\.image), weights: weights, mapSize: predictor.mapSize, lut: lut, size: predictor.grid)
             stages.append(("apply", clock.lap()))
-            return FusionResult(image: image, weights: weights, order: order, orderedBy: basis, stages: stages)
+            return FusionResult(
+                image: image, weights: weights, mapSize: predictor.mapSize, order: order, orderedBy: basis,
+                stages: stages)
         }
     }
 

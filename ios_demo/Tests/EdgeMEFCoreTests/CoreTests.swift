@@ -90,6 +90,26 @@ final class GoldenTests: XCTestCase {
         XCTAssertThrowsError(try contract.lutGrid())
     }
 
+    func testAdaptiveContractsNameTheirMaps() throws {
+        var data = try JSONDecoder().decode([String: JSONValue].self, from: read("contract.json"))
+        data["family"] = .string(Contract.adaptiveFamily)
+        if case .array(var outputs)? = data["outputs"], case .object(var weights) = outputs[0] {
+            weights["shape"] = .array([.number(1), .number(3), .number(16), .number(16)])
+            outputs[0] = .object(weights)
+            data["outputs"] = .array(outputs)
+        }
+        let withoutRule = try Contract.parse(try JSONEncoder().encode(data))
+        XCTAssertThrowsError(try withoutRule.weightMapSize())
+        if case .object(var post)? = data["postprocessing"] {
+            post["weight_maps"] = .string("bilinear, half-pixel centres, clamp-to-edge")
+            data["postprocessing"] = .object(post)
+        }
+        let adaptive = try Contract.parse(try JSONEncoder().encode(data))
+        XCTAssertEqual(try adaptive.weightMapSize().rows, 16)
+        XCTAssertNoThrow(try adaptive.checkLutDistill())
+        XCTAssertEqual(try Contract.parse(read("contract.json")).weightMapSize().columns, 1)
+    }
+
     func testCoreMLContractParsesAndItsDigestInputIsPythons() throws {
         let folder = golden.appendingPathComponent("coreml")
         guard FileManager.default.fileExists(atPath: folder.path) else {

@@ -12,6 +12,7 @@ import android.os.Bundle;
 import android.util.Log;
 
 import org.edgemef.core.Contract;
+import org.edgemef.core.ContractException;
 import org.edgemef.core.Frame;
 import org.edgemef.core.ProfileReport;
 import org.edgemef.demo.gl.GlLutRenderer;
@@ -113,13 +114,20 @@ public final class BenchmarkActivity extends Activity {
                 + Build.VERSION.SDK_INT + "), " + predictor.runtime() + " " + predictor.delegate() + ", GPU "
                 + renderer.gpu();
             JSONObject json = ProfileReport.build(contract, artifact.getName(), artifact.length(),
-                "grid " + contract.lutGrid(), stages, emulator() ? "android-emulator" : "android-device", machine,
+                settings(contract), stages, emulator() ? "android-emulator" : "android-device", machine,
                 width, height, threads, peakRssBytes(), inputBytes);
             Text.writeAtomically(report, json.toString(2).getBytes("UTF-8"));
         } finally {
             pipeline.close();
         }
         return report;
+    }
+
+    /** The report's settings: the LUT grid, and the weight maps' size where the model has them. */
+    private static String settings(Contract contract) throws ContractException {
+        int[] maps = contract.weightMapSize();
+        String grid = "grid " + contract.lutGrid();
+        return maps[0] * maps[1] > 1 ? grid + ", weight maps " + maps[0] + "x" + maps[1] : grid;
     }
 
     /** An Android emulator (the paper's "Android emulator" claim is judged against it). */

@@ -65,7 +65,8 @@ public final class FusionPipeline {
         long resized = System.nanoTime();
         Prediction prediction = predictor.predict(thumbnails);
         long predicted = System.nanoTime();
-        byte[] rgb = renderer.render(ordered, prediction.weights, prediction.lut, prediction.grid);
+        byte[] rgb = renderer.render(ordered, prediction.weights, prediction.mapHeight, prediction.mapWidth,
+            prediction.lut, prediction.grid);
         long applied = System.nanoTime();
         ms[0] = (resized - start) / 1e6;
         ms[1] = (predicted - resized) / 1e6;

@@ -24,6 +24,7 @@ import org.edgemef.core.Contract;
 import org.edgemef.core.Frame;
 import org.edgemef.demo.camera.BracketCapture;
 import org.edgemef.demo.gl.GlLutRenderer;
+import org.edgemef.demo.predictor.Prediction;
 import org.edgemef.demo.predictor.Predictors;
 
 /**
@@ -178,9 +179,15 @@ public final class MainActivity extends Activity {
                 text.append(String.format(Locale.ROOT, "%s %.1f ms\n", FusionPipeline.STAGES[s], fusion.stageMs[s]));
                 total += fusion.stageMs[s];
             }
-            text.append(String.format(Locale.ROOT, "total %.1f ms; weights", total));
-            for (float w : fusion.prediction.weights) {
-                text.append(String.format(Locale.ROOT, " %.3f", w));
+            Prediction prediction = fusion.prediction;
+            if (prediction.hasMaps()) {
+                text.append(String.format(Locale.ROOT, "total %.1f ms; weight maps %dx%d", total,
+                    prediction.mapHeight, prediction.mapWidth));
+            } else {
+                text.append(String.format(Locale.ROOT, "total %.1f ms; weights", total));
+                for (float w : prediction.weights) {
+                    text.append(String.format(Locale.ROOT, " %.3f", w));
+                }
             }
             runOnUiThread(new Runnable() {
                 @Override

@@ -149,16 +149,42 @@ public final class Contract {
         throw new ContractException("the contract has no tensor named " + name);
     }
 
+    /** The family of the adaptive LUT model, whose weights are weight maps. */
+    public static final String ADAPTIVE_FAMILY = "lut-adaptive";
+    /** The longest side of a weight map the appliers take (edgemef.lut.MAX_MAP_SIDE). */
+    public static final int MAX_MAP_SIDE = 256;
+
+    /**
+     * LUT-distill and the adaptive model: the weights' map size {rows, columns}, {1, 1} for one weight per
+     * exposure (weights (1, N)); the adaptive model's maps (1, N, Gh, Gw) come with their sampling rule
+     * (postprocessing.weight_maps).
+     */
+    public int[] weightMapSize() throws ContractException {
+        int[] weights = tensor("weights").shape;
+        if (!ADAPTIVE_FAMILY.equals(family)) {
+            if (weights.length != 2 || weights[0] != 1 || weights[1] != nExposures) {
+                throw new ContractException("weights shape is not (1, " + nExposures + ")");
+            }
+            return new int[] {1, 1};
+        }
+        if (weights.length != 4 || weights[0] != 1 || weights[1] != nExposures || weights[2] > MAX_MAP_SIDE
+            || weights[3] > MAX_MAP_SIDE) {
+            throw new ContractException("weights shape is not (1, " + nExposures + ", Gh, Gw) weight maps of at most "
+                + MAX_MAP_SIDE + " cells a side");
+        }
+        if (!postprocessing.has("weight_maps")) {
+            throw new ContractException("postprocessing.weight_maps (how the weight maps are sampled) is missing");
+        }
+        return new int[] {weights[2], weights[3]};
+    }
+
     /** LUT-distill: the LUT's side, from the "lut" output's shape (1, S, S, S, 3), checked whole. */
     public int lutGrid() throws ContractException {
         int[] lut = tensor("lut").shape;
-        int[] weights = tensor("weights").shape;
         if (lut.length != 5 || lut[0] != 1 || lut[4] != 3 || lut[1] != lut[2] || lut[2] != lut[3] || lut[1] < 2) {
             throw new ContractException("lut shape is not (1, S, S, S, 3)");
         }
-        if (weights.length != 2 || weights[0] != 1 || weights[1] != nExposures) {
-            throw new ContractException("weights shape is not (1, " + nExposures + ")");
-        }
+        weightMapSize();
         if (postprocessing.optInt("grid_size", -1) != lut[1]) {
             throw new ContractException("postprocessing.grid_size differs from the LUT's side " + lut[1]);
         }

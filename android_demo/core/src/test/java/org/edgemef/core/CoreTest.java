@@ -140,6 +140,34 @@ class CoreTest {
     }
 
     @Test
+    void fusedWithWeightMapsWithinOneGreyLevelOfPython() throws Exception {
+        Frame[] frames = ordered();
+        int grid = meta.getInt("grid");
+        int mapHeight = meta.getJSONArray("maps").getInt(1);
+        int mapWidth = meta.getJSONArray("maps").getInt(2);
+        byte[] fused = LutFusion.fuse(frames, floats("weight_maps.f32"), mapHeight, mapWidth, floats("lut.f32"), grid);
+        byte[] reference = Files.readAllBytes(golden.resolve("fused_maps_reference.rgb"));
+        assertTrue(maxDifference(fused, reference) <= 1, "vs reference: " + maxDifference(fused, reference));
+        byte[] global = Files.readAllBytes(golden.resolve("fused_reference.rgb"));
+        assertTrue(maxDifference(fused, global) > 8, "the maps change the picture");
+    }
+
+    @Test
+    void adaptiveContractsNameTheirMaps() throws Exception {
+        JSONObject data = new JSONObject(read("contract.json"));
+        data.put("family", Contract.ADAPTIVE_FAMILY);
+        data.getJSONArray("outputs").getJSONObject(0).put("shape", new org.json.JSONArray("[1, 3, 16, 16]"));
+        JSONObject withoutRule = new JSONObject(data.toString());
+        assertThrows(ContractException.class, Contract.parse(withoutRule.toString())::weightMapSize);
+        data.getJSONObject("postprocessing").put("weight_maps", "bilinear, half-pixel centres, clamp-to-edge");
+        Contract adaptive = Contract.parse(data.toString());
+        assertEquals(16, adaptive.weightMapSize()[0]);
+        assertEquals(meta.getInt("grid"), adaptive.lutGrid());
+        data.getJSONArray("outputs").getJSONObject(0).put("shape", new org.json.JSONArray("[1, 3]"));
+        assertThrows(ContractException.class, Contract.parse(data.toString())::lutGrid);
+    }
+
+    @Test
     void benchmarkReportInTheProfileSchema() throws Exception {
         double[] runs = {12.0, 10.0, 11.0, 30.0, 9.0};
         JSONObject summary = ProfileReport.summary(runs);

@@ -21,7 +21,9 @@ import org.edgemef.core.LutTexture;
  *
  * Offscreen (an EGL pbuffer context of its own, OpenGL ES 3.0), so the benchmark needs no window. Frames are
  * RGB8 textures sampled at texel centres (nearest); the LUT is an RGB16F 3D texture (width red, height green,
- * depth blue, linear filtering, clamp-to-edge). Every call must come from the thread that made the renderer.
+ * depth blue, linear filtering, clamp-to-edge); the weights are an RGBA16F 2D texture, exposure k in channel
+ * k, one texel per weight-map cell (1 x 1 for one weight per exposure), linear filtering and clamp-to-edge:
+ * the contract's weight-map sampling. Every call must come from the thread that made the renderer.
  */
 public final class GlLutRenderer {
     private static final int EGL_OPENGL_ES3_BIT = 0x40;
@@ -33,6 +35,7 @@ public final class GlLutRenderer {
     private final int program;
     private final int[] frameTextures = new int[MAX_FRAMES];
     private final int[] lutTexture = new int[1];
+    private final int[] weightTexture = new int[1];
     private final int[] framebuffer = new int[1];
     private final int[] target = new int[1];
     private final int[] vertexArray = new int[1];
@@ -74,6 +77,7 @@ public final class GlLutRenderer {
         maxTextureSize = size[0];
         GLES30.glGenTextures(MAX_FRAMES, frameTextures, 0);
         GLES30.glGenTextures(1, lutTexture, 0);
+        GLES30.glGenTextures(1, weightTexture, 0);
         GLES30.glGenFramebuffers(1, framebuffer, 0);
         GLES30.glGenTextures(1, target, 0);
         GLES30.glGenVertexArrays(1, vertexArray, 0);
@@ -113,11 +117,13 @@ public final class GlLutRenderer {
 
     /**
      * Fuse {@code frames} (darkest first, all the same size) and apply the LUT; RGB bytes, row by row, the
-     * frames' first row first.
+     * frames' first row first. {@code weights}: one mapHeight x mapWidth weight map per frame (k, row, column,
+     * column fastest; 1 x 1 for one weight per frame).
      */
-    public byte[] render(Frame[] frames, float[] weights, float[] lut, int grid) {
-        if (frames.length < 2 || frames.length > MAX_FRAMES || weights.length != frames.length) {
-            throw new IllegalArgumentException("2 to " + MAX_FRAMES + " frames, one weight each");
+    public byte[] render(Frame[] frames, float[] weights, int mapHeight, int mapWidth, float[] lut, int grid) {
+        if (frames.length < 2 || frames.length > MAX_FRAMES || mapHeight < 1 || mapWidth < 1
+            || weights.length != frames.length * mapHeight * mapWidth) {
+            throw new IllegalArgumentException("2 to " + MAX_FRAMES + " frames, one weight map each");
         }
         int width = frames[0].width;
         int height = frames[0].height;
@@ -152,9 +158,8 @@ public final class GlLutRenderer {
             GLES30.GL_HALF_FLOAT, lutData);
         GLES30.glUniform1i(GLES30.glGetUniformLocation(program, "u_lut"), MAX_FRAMES);
         GLES30.glUniform1i(GLES30.glGetUniformLocation(program, "u_count"), frames.length);
-        float[] padded = new float[MAX_FRAMES];
-        System.arraycopy(weights, 0, padded, 0, weights.length);
-        GLES30.glUniform1fv(GLES30.glGetUniformLocation(program, "u_weights"), MAX_FRAMES, padded, 0);
+        uploadWeights(weights, frames.length, mapHeight, mapWidth);
+        GLES30.glUniform1i(GLES30.glGetUniformLocation(program, "u_weight_maps"), MAX_FRAMES + 2);
         GLES30.glUniform1f(GLES30.glGetUniformLocation(program, "u_size"), grid);
         bindTarget(width, height);
         GLES30.glViewport(0, 0, width, height);
@@ -173,6 +178,25 @@ public final class GlLutRenderer {
             rgb[p + 2] = rgba.get(q + 2);
         }
         return rgb;
+    }
+
+    /** The weight maps as an RGBA16F texture: texel (x, y) holds the cell's weights of exposures 0..3. */
+    private void uploadWeights(float[] weights, int n, int mapHeight, int mapWidth) {
+        int cells = mapHeight * mapWidth;
+        float[] rgba = new float[4 * cells];
+        for (int k = 0; k < n; k++) {
+            for (int c = 0; c < cells; c++) {
+                rgba[4 * c + k] = weights[k * cells + c];
+            }
+        }
+        short[] half = LutTexture.toHalf(rgba);
+        ShortBuffer data = ByteBuffer.allocateDirect(2 * half.length).order(ByteOrder.nativeOrder()).asShortBuffer();
+        data.put(half).rewind();
+        GLES30.glActiveTexture(GLES30.GL_TEXTURE0 + MAX_FRAMES + 2);
+        GLES30.glBindTexture(GLES30.GL_TEXTURE_2D, weightTexture[0]);
+        parameters(GLES30.GL_TEXTURE_2D, GLES30.GL_LINEAR);
+        GLES30.glTexImage2D(GLES30.GL_TEXTURE_2D, 0, GLES30.GL_RGBA16F, mapWidth, mapHeight, 0, GLES30.GL_RGBA,
+            GLES30.GL_HALF_FLOAT, data);
     }
 
     private static void parameters(int kind, int filter) {
@@ -207,6 +231,7 @@ public final class GlLutRenderer {
         EGL14.eglMakeCurrent(display, surface, surface, context);
         GLES30.glDeleteTextures(MAX_FRAMES, frameTextures, 0);
         GLES30.glDeleteTextures(1, lutTexture, 0);
+        GLES30.glDeleteTextures(1, weightTexture, 0);
         GLES30.glDeleteTextures(1, target, 0);
         GLES30.glDeleteFramebuffers(1, framebuffer, 0);
         GLES30.glDeleteVertexArrays(1, vertexArray, 0);

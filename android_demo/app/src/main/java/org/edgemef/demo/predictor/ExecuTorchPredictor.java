@@ -20,6 +20,7 @@ final class ExecuTorchPredictor implements Predictor {
     private final long[] inputShape;
     private final int weightsIndex;
     private final int lutIndex;
+    private final int[] mapSize;
 
     ExecuTorchPredictor(Contract contract, File artifact, int grid, int threads)
         throws PredictorException, ContractException {
@@ -33,6 +34,7 @@ final class ExecuTorchPredictor implements Predictor {
         }
         weightsIndex = contract.tensor("weights").index;
         lutIndex = contract.tensor("lut").index;
+        mapSize = contract.weightMapSize();
         try {
             module = Module.load(artifact.getAbsolutePath(), Module.LOAD_MODE_MMAP, threads);
         } catch (RuntimeException e) {
@@ -54,9 +56,9 @@ final class ExecuTorchPredictor implements Predictor {
         }
         float[] weights = outputs[weightsIndex].toTensor().getDataAsFloatArray();
         float[] lut = outputs[lutIndex].toTensor().getDataAsFloatArray();
-        Predictors.checkLength("weights", weights, exposures);
+        Predictors.checkLength("weights", weights, exposures * mapSize[0] * mapSize[1]);
         Predictors.checkLength("lut", lut, grid * grid * grid * 3);
-        return new Prediction(weights, lut, grid);
+        return new Prediction(weights, mapSize[0], mapSize[1], lut, grid);
     }
 
     @Override

@@ -22,6 +22,7 @@ final class LiteRtPredictor implements Predictor {
     private final int exposures;
     private final int weightsIndex;
     private final int lutIndex;
+    private final int[] mapSize;
     private final ByteBuffer input;
     private final ByteBuffer weights;
     private final ByteBuffer lut;
@@ -36,6 +37,7 @@ final class LiteRtPredictor implements Predictor {
         Contract.Tensor outLut = contract.tensor("lut");
         weightsIndex = outWeights.index;
         lutIndex = outLut.index;
+        mapSize = contract.weightMapSize();
         try {
             interpreter = new Interpreter(artifact, new Interpreter.Options().setNumThreads(threads).setUseXNNPACK(true));
         } catch (RuntimeException e) {
@@ -45,7 +47,7 @@ final class LiteRtPredictor implements Predictor {
         expectShape("weights", interpreter.getOutputTensor(weightsIndex).shape(), outWeights.shape);
         expectShape("lut", interpreter.getOutputTensor(lutIndex).shape(), outLut.shape);
         input = direct(count(in.shape));
-        weights = direct(exposures);
+        weights = direct(exposures * mapSize[0] * mapSize[1]);
         lut = direct(grid * grid * grid * 3);
     }
 
@@ -87,7 +89,8 @@ final class LiteRtPredictor implements Predictor {
         } catch (RuntimeException e) {
             throw new PredictorException("LiteRT failed to run: " + e.getMessage(), e);
         }
-        return new Prediction(floats(weights, exposures), floats(lut, grid * grid * grid * 3), grid);
+        return new Prediction(floats(weights, exposures * mapSize[0] * mapSize[1]), mapSize[0], mapSize[1],
+            floats(lut, grid * grid * grid * 3), grid);
     }
 
     private static float[] floats(ByteBuffer buffer, int n) {

@@ -16,8 +16,8 @@ public final class Predictors {
      * @param threads CPU threads for the runtime
      */
     public static Predictor open(Contract contract, File artifact, int threads) throws PredictorException {
-        if (!"lut-distill".equals(contract.family)) {
-            throw new PredictorException("the demo runs LUT-distill artifacts; " + artifact.getName()
+        if (!"lut-distill".equals(contract.family) && !Contract.ADAPTIVE_FAMILY.equals(contract.family)) {
+            throw new PredictorException("the demo runs LUT-distill and adaptive LUT artifacts; " + artifact.getName()
                 + " is a " + contract.family + " artifact");
         }
         if (!artifact.isFile()) {

@@ -1,0 +1,26 @@
+"""``edgemef train lut-adaptive`` options (torch-free: the CLI builds its parser from them). It also takes
+LUT-distill's ``--ssim-weight``, ``--native-loss-fraction`` and ``--strong-augmentation``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(group: argparse._ArgumentGroup) -> None:
+    """The options of the lut-adaptive task (passed to ``make_task`` by name)."""
+    group.add_argument(
+        "--mef-ssim-weight",
+        type=float,
+        default=None,
+        metavar="M",
+        help="lut-adaptive: weight of 1 - MEF-SSIM(bracket, output) in the loss (default 1)",
+    )
+    group.add_argument(
+        "--student",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="lut-adaptive: LUT-distill student weights whose encoder and LUT network start the training "
+        "(default: the shipped student for the bracket size; --init FILE continues lut-adaptive weights)",
+    )

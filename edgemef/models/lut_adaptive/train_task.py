@@ -1,0 +1,160 @@
+"""``edgemef train lut-adaptive``: the weight maps and the LUT, trained towards the reference and MEF-SSIM.
+
+Loss (ours): ``L1(I_E, I_G) + s (1 - SSIM(I_E, I_G)) + m (1 - MEF-SSIM(bracket, I_E))`` with s = m = 1 by
+default. Why the unpaired MEF-SSIM term: SICE's references themselves score below Mertens in MEF-SSIM
+(training scenes median 0.9572 vs 0.9851), so a model trained towards them alone stays below Mertens there;
+per-scene fits with this loss beat Mertens in PSNR, SSIM and MEF-SSIM (docs/research/adaptive-lut-fusion.md).
+No distillation terms: the LUT network starts from the shipped LUT-distill student (already distilled from its
+teacher) and the maps have no teacher to learn from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from edgemef.data import Scene, select_exposures
+from edgemef.errors import DatasetError
+from edgemef.metrics import psnr, ssim
+from edgemef.metrics.mef_ssim import mef_ssim
+from edgemef.models.lut_adaptive.config import AdaptiveConfig
+from edgemef.models.lut_adaptive.network import AdaptiveStudent
+from edgemef.models.lut_adaptive.weights import MODEL, load_weights, save_weights
+from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
+from edgemef.models.lut_distill.train_tasks import STUDENT_GRID, _LutTask, fuse_scene
+from edgemef.models.lut_distill.trilinear import fuse_and_apply
+from edgemef.models.lut_distill.weights import load_weights as load_student_weights
+from edgemef.train.data import split_scenes
+from edgemef.weights import shipped_weights
+
+#: default weights of ``1 - SSIM`` and ``1 - MEF-SSIM`` (the per-scene oracle's best, 16 x 16 maps)
+SSIM_WEIGHT = 1.0
+MEF_SSIM_WEIGHT = 1.0
+
+
+class AdaptiveTask(_LutTask):
+    """Train :class:`AdaptiveStudent` (see the module docstring for the loss)."""
+
+    name = MODEL
+    expected_weights = MODEL
+
+    def __init__(
+        self,
+        train: Sequence[Scene],
+        held_out: Sequence[Scene],
+        n_exposures: int,
+        *,
+        ssim_weight: float = SSIM_WEIGHT,
+        mef_ssim_weight: float = MEF_SSIM_WEIGHT,
+        native_fraction: float = 0.0,
+        strong_augmentation: bool = False,
+        init: Path | None = None,
+        student: Path | None = None,
+    ) -> None:
+        super().__init__(
+            train,
+            held_out,
+            n_exposures,
+            native_fraction=native_fraction,
+            strong_augmentation=strong_augmentation,
+            init=init,
+        )
+        if ssim_weight < 0.0 or mef_ssim_weight < 0.0:
+            raise DatasetError(f"loss weights must be at least 0, got {ssim_weight} and {mef_ssim_weight}")
+        self.ssim_weight = ssim_weight
+        self.mef_ssim_weight = mef_ssim_weight
+        self.student = student if student is not None else shipped_weights("lut-student", n_exposures)
+        self.data_description.update(
+            ssim_weight=ssim_weight, mef_ssim_weight=mef_ssim_weight, student_grid=STUDENT_GRID
+        )
+        if init is None:
+            self.data_description["warm_start"] = str(self.student)
+
+    def build(self) -> nn.Module:
+        model = AdaptiveStudent(AdaptiveConfig(n_exposures=self.n_exposures))
+        if self.init is not None:
+            trained = load_weights(self.init)
+            if trained.config != model.config:
+                raise DatasetError(f"--init {self.init}: another configuration than the model being trained")
+            model.load_state_dict(trained.state_dict())
+            return model
+        if not Path(self.student).exists():
+            raise DatasetError(
+                f"no LUT-distill student to start from at {self.student}: pass --student FILE or --init FILE"
+            )
+        return model.load_student(load_student_weights(self.student, expected="lut-student"))
+
+    def model_of(self, module: nn.Module) -> AdaptiveStudent:
+        return getattr(module, "module", module)
+
+    def loss(
+        self, module: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        thumbs = batch["thumbnails"]
+        thumbs = thumbs.reshape(thumbs.shape[0], -1, *thumbs.shape[-2:])
+        frames, target = batch["frames"], batch["target"]
+        maps, lut = module(thumbs, STUDENT_GRID)
+        output = fuse_and_apply(frames, maps, lut)
+        l1 = (output - target).abs().mean()
+        parts = {"l1": l1}
+        total = l1
+        if self.ssim_weight > 0.0:
+            parts["ssim"] = ssim_loss(output, target)
+            total = total + self.ssim_weight * parts["ssim"]
+        if self.mef_ssim_weight > 0.0:
+            parts["mef_ssim"] = unpaired_loss(frames, output)
+            total = total + self.mef_ssim_weight * parts["mef_ssim"]
+        parts["total"] = total
+        return total, {k: float(v.item()) for k, v in parts.items()}
+
+    def validate(self, module: nn.Module) -> dict[str, float]:
+        """PSNR, SSIM and MEF-SSIM of every held-out scene (darkest/middle/brightest) at 512 px, grid 33."""
+        model = self.model_of(module)
+        results: dict[str, float] = {}
+        for scene in self.held_out:
+            fused = fuse_scene(model, scene, self.n_exposures)
+            frames = scene.frames[select_exposures(len(scene.frames), str(self.n_exposures))]
+            results[f"{scene.name}_psnr"] = float(psnr(fused, scene.reference))
+            results[f"{scene.name}_ssim"] = float(ssim(fused, scene.reference))
+            results[f"{scene.name}_mef_ssim"] = float(mef_ssim(frames, fused))
+        return results
+
+    def export(self, module: nn.Module, out_dir: Path, summary: dict[str, Any]) -> None:
+        extra = {"edgemef.training": json.dumps({**summary, **self.data_description})}
+        save_weights(out_dir / "model.safetensors", self.model_of(module), extra)
+
+
+def make_task(
+    name: str,
+    *,
+    data: Path,
+    holdout: Sequence[str],
+    n_exposures: int,
+    ssim_weight: float | None = None,
+    mef_ssim_weight: float | None = None,
+    native_loss_fraction: float = 0.0,
+    strong_augmentation: bool = False,
+    init: Path | None = None,
+    student: Path | None = None,
+    **unused: object,
+) -> AdaptiveTask:
+    """The ``lut-adaptive`` training task on the dataset at ``data``."""
+    if name != MODEL:
+        raise DatasetError(f"unknown training task {name!r}; this family trains {MODEL}")
+    train, held_out = split_scenes(data, holdout)
+    return AdaptiveTask(
+        train,
+        held_out,
+        n_exposures,
+        ssim_weight=SSIM_WEIGHT if ssim_weight is None else ssim_weight,
+        mef_ssim_weight=MEF_SSIM_WEIGHT if mef_ssim_weight is None else mef_ssim_weight,
+        native_fraction=native_loss_fraction,
+        strong_augmentation=strong_augmentation,
+        init=init,
+        student=student,
+    )
