@@ -40,10 +40,13 @@ def main() -> None:
         print(f"{folder}: {len(ev_stops)} exposures at EV {ev_stops}")
         PICTURES.mkdir(parents=True, exist_ok=True)
         labels = [f"EV {ev:+.0f}" for ev in ev_stops]
-        fusions = {model: create_model(model).fuse(bracket.frames) for model in ("mertens", "lut-student")}
+        fusions = {
+            model: create_model(model).fuse(bracket.frames)
+            for model in ("mertens", "lut-student", "lut-adaptive")
+        }
         sheet = contact_sheet([*bracket.frames, *fusions.values()], [*labels, *fusions])
         picture = write_image(PICTURES / f"{name}_fusion.jpg", sheet, jpeg_quality=88)
-        print(f"{picture}: the bracket, its Mertens fusion and its lut-student fusion")
+        print(f"{picture}: the bracket, its Mertens, lut-student and lut-adaptive fusions")
 
 
 def contact_sheet(images: list[np.ndarray], labels: list[str], height: int = 200, gap: int = 6) -> np.ndarray:
