@@ -26,7 +26,7 @@ from edgemef.models.lut_adaptive.config import AdaptiveConfig
 from edgemef.models.lut_adaptive.network import AdaptiveStudent
 from edgemef.models.lut_adaptive.weights import MODEL, load_weights, save_weights
 from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
-from edgemef.models.lut_distill.train_tasks import STUDENT_GRID, _LutTask, fuse_scene
+from edgemef.models.lut_distill.train_tasks import STUDENT_GRID, _batch_thumbnails, _LutTask, fuse_scene
 from edgemef.models.lut_distill.trilinear import fuse_and_apply
 from edgemef.models.lut_distill.weights import load_weights as load_student_weights
 from edgemef.train.data import split_scenes
@@ -95,8 +95,7 @@ class AdaptiveTask(_LutTask):
     def loss(
         self, module: nn.Module, batch: dict[str, torch.Tensor]
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        thumbs = batch["thumbnails"]
-        thumbs = thumbs.reshape(thumbs.shape[0], -1, *thumbs.shape[-2:])
+        thumbs = _batch_thumbnails(batch)
         frames, target = batch["frames"], batch["target"]
         maps, lut = module(thumbs, STUDENT_GRID)
         output = fuse_and_apply(frames, maps, lut)
