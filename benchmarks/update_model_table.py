@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from edgemef.models.family import ModelFamily
-from edgemef.models.registry import BASELINE, list_families
+from edgemef.models.registry import BASELINE, default_models, list_families
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -49,8 +49,9 @@ def _speed(rows: list[dict]) -> str:
 def family_row(family: ModelFamily, page: str) -> str:
     """The family's row of the Models table."""
     info = family.info_data
+    default = default_models()[0].name
     models = ", ".join(
-        f"`{spec.name}`" + (" (default)" if spec.default_rank is not None else "") for spec in family.models
+        f"`{spec.name}`" + (" (default)" if spec.name == default else "") for spec in family.models
     )
     paper = info["paper"]
     authors = paper["authors"].split(", ")

@@ -30,7 +30,7 @@ from converters.capabilities import PARITY_GATE_DB, PRECISIONS, RuntimeSpec, res
 from converters.graphs import ExportGraph, ExportRequest, Runner, TensorInfo, TorchRunner
 from edgemef.errors import ArtifactError, ConversionError, UnknownModelError
 from edgemef.models.family import ModelFamily
-from edgemef.models.registry import convertible_models, default_models, family_of
+from edgemef.models.registry import convertible_models, family_of
 from edgemef.runtime.backends import available_threads, open_backend
 from edgemef.runtime.contract import Contract, GraphFile, TensorSpec, artifact_sha256, contract_path
 
@@ -91,12 +91,10 @@ def _log(message: str) -> None:
 
 
 def default_model() -> str:
-    """The model converted without ``--model``: the preferred default model that is convertible."""
-    convertible = convertible_models()
-    for spec in default_models():
-        if spec.name in convertible:
-            return spec.name
-    return convertible[0]
+    """The model converted without ``--model``: the first registered family's (LUT-distill's student, the
+    paper's model, as ``edgemef convert --help`` says). ``edgemef fuse``'s default model (``lut-adaptive``)
+    converts with ``--model lut-adaptive``; its artifacts also ship in ``edgemef/artifacts``."""
+    return convertible_models()[0]
 
 
 def resolve_family(model: str) -> ModelFamily:

@@ -42,6 +42,25 @@ def test_map_grid_follows_the_stride_two_layers() -> None:
     assert maps.shape == (1, 2, 32, 32) and config.map_grid == 32
     with pytest.raises(ValueError, match="stride-2"):
         AdaptiveConfig(weight_maps=WeightMapConfig(down_widths=(8,) * 7))
+    assert WeightMapConfig.for_grid(16) == WeightMapConfig()  # the default network
+    assert WeightMapConfig.for_grid(32).down_widths == (32, 64)
+    for grid in (20, 128, 0):
+        with pytest.raises(ValueError, match="halved"):
+            WeightMapConfig.for_grid(grid)
+
+
+def test_warm_start_across_map_grids_copies_every_shared_layer() -> None:
+    from edgemef.models.lut_adaptive import WeightMapConfig
+
+    torch.manual_seed(4)
+    coarse = AdaptiveStudent(AdaptiveConfig(n_exposures=3)).eval()
+    fine = AdaptiveStudent(AdaptiveConfig(n_exposures=3, weight_maps=WeightMapConfig.for_grid(32))).eval()
+    assert fine.load_other_grid(coarse) == []  # the 16-grid's third stride-2 layer is dropped
+    thumbs = torch.rand(1, 9, 128, 128)
+    assert torch.equal(coarse(thumbs, 9)[1], fine(thumbs, 9)[1])
+    assert torch.equal(fine.iw.out.weight, coarse.iw.out.weight)
+    back = AdaptiveStudent(AdaptiveConfig(n_exposures=3))
+    assert back.load_other_grid(fine) == ["iw.down.4.bias", "iw.down.4.weight"]
 
 
 def test_warm_start_copies_the_students_lut_network() -> None:
@@ -100,6 +119,12 @@ def test_train_resume_and_fuse(tmp_path: Path) -> None:
     meta = json.loads(read_metadata(out / "model.safetensors")["edgemef.training"])
     assert meta["mef_ssim_weight"] == 0.5 and meta["ssim_weight"] == 1.0 and meta["resumed_from"] == 2
     assert 0.0 < meta["validation"]["scene3_mef_ssim"] <= 1.0
+    # another map grid, warm-started from the 16-grid run
+    fine = tmp_path / "fine"
+    init = ["--map-grid", "32", "--init", str(out / "model.safetensors")]
+    assert main([*args[:5], str(fine), *args[6:], *init]) == 0
+    assert load_weights(fine / "model.safetensors").config.map_grid == 32
+    assert main([*args[:5], str(tmp_path / "bad"), *args[6:], "--map-grid", "20"]) == 2
     frames = exposure_bracket(textured_scene(60, 80))
     paths = []
     for i, frame in enumerate(frames):

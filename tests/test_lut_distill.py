@@ -419,6 +419,26 @@ def test_unpaired_mef_ssim_loss_is_the_metric_and_differentiable() -> None:
     assert torch.isfinite(unpaired_loss(flat, torch.rand(1, 3, 40, 40)))
 
 
+def test_multiscale_mef_ssim_loss_is_the_whole_metric() -> None:
+    """The multi-scale loss is one minus the metric's score (3 scales, odd sizes halved like the metric)."""
+    from edgemef.metrics.mef_ssim import mef_ssim
+    from edgemef.models.lut_distill.mef_ssim_loss import multiscale_unpaired_loss
+
+    rng = np.random.default_rng(5)
+    scene = cv2_free_scene(rng, 91, 105)
+    frames = np.stack([np.clip(scene * gain, 0, 1) for gain in (0.3, 1.0, 2.5)])
+    fused = [frames[1], frames.mean(0), np.clip(frames[0] * 1.8, 0, 1)]
+    frames_t = torch.from_numpy(frames).permute(0, 3, 1, 2)[None].repeat(3, 1, 1, 1, 1)
+    fused_t = torch.from_numpy(np.stack(fused)).permute(0, 3, 1, 2).requires_grad_(True)
+    loss = multiscale_unpaired_loss(frames_t, fused_t)
+    expected = np.mean([mef_ssim(frames, image) for image in fused])
+    assert 1.0 - loss.item() == pytest.approx(expected, abs=1e-5)
+    loss.backward()
+    assert torch.isfinite(fused_t.grad).all() and fused_t.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="at least 44"):
+        multiscale_unpaired_loss(frames_t[:, :, :, :40, :40], fused_t[:, :, :40, :40])
+
+
 def cv2_free_scene(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """A smooth random RGB scene in [0, 1] with edges: blurred noise plus a bright square."""
     noise = rng.random((height // 8 + 2, width // 8 + 2, 3))

@@ -136,5 +136,5 @@ def test_default_fusion_uses_the_shipped_artifact_without_torch(tmp_path: Path) 
     )
     done = run_python_without_torch(body, tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "lut-student (litert int8) from" in done.stderr and "lut-student-int8-g33.tflite" in done.stderr
-    assert "with lut-student (litert int8)" in done.stdout and out.exists()
+    assert "lut-adaptive (litert int8) from" in done.stderr and "lut-adaptive-int8-g33.tflite" in done.stderr
+    assert "with lut-adaptive (litert int8)" in done.stdout and out.exists()

@@ -1,9 +1,12 @@
 """Exported artifacts that ship with edgemef, so the deploy install (no torch) fuses with the default model.
 
-The default model's int8 LiteRT predictors for 3- and 2-exposure brackets, each with its contract (sha256,
-parity against PyTorch fp32). They are what these commands write from the shipped weights
-(``tests/test_shipped_artifacts.py`` rebuilds them and checks that they fuse alike)::
+The int8 LiteRT predictors of the default model (``lut-adaptive``) and of the paper's LUT-distill student
+(``lut-student``, the next default and ``--model lut-student`` without torch) for 3- and 2-exposure brackets,
+each with its contract (sha256, parity against PyTorch fp32). They are what these commands write from the
+shipped weights (``tests/test_shipped_artifacts.py`` rebuilds them and checks that they fuse alike)::
 
+    edgemef convert --target rpi --model lut-adaptive --out edgemef/artifacts
+    edgemef convert --target rpi --model lut-adaptive --exposures 2 --out edgemef/artifacts
     edgemef convert --target rpi --out edgemef/artifacts
     edgemef convert --target rpi --exposures 2 --out edgemef/artifacts
 """
@@ -14,11 +17,19 @@ import json
 from pathlib import Path
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent
-#: the commands that make the shipped artifacts (run from the repository root)
-REBUILD_COMMANDS = (
-    ("convert", "--target", "rpi", "--out", "edgemef/artifacts"),
-    ("convert", "--target", "rpi", "--exposures", "2", "--out", "edgemef/artifacts"),
-)
+#: where the rebuild commands write (relative to the repository root)
+REBUILD_OUT = "edgemef/artifacts"
+
+
+def rebuild_commands() -> list[tuple[str, ...]]:
+    """The ``edgemef`` command (arguments) that makes each shipped artifact, from its contract (the model and
+    the exposure count; grid 33 and int8 are the rpi target's defaults)."""
+    commands = []
+    for data in shipped_artifacts():
+        exposures = () if data.get("n_exposures") == 3 else ("--exposures", str(data.get("n_exposures")))
+        model = ("--model", str(data.get("model")))
+        commands.append(("convert", "--target", "rpi", *model, *exposures, "--out", REBUILD_OUT))
+    return commands
 
 
 def shipped_artifacts() -> list[dict]:

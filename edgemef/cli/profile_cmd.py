@@ -59,7 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--model",
         default=None,
         choices=[f.convertible for f in list_families() if f.convertible],
-        help="with --target: which model's default artifact (default: the default model's)",
+        help="with --target: which model's default artifact (default: convert's)",
     )
     parser.add_argument(
         "--adb",

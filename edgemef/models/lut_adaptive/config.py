@@ -41,6 +41,19 @@ class WeightMapConfig:
         """Cells per side of the maps: the thumbnail side halved once per stride-2 layer."""
         return thumbnail_size >> len(self.down_widths)
 
+    @classmethod
+    def for_grid(cls, grid: int, thumbnail_size: int = 128) -> WeightMapConfig:
+        """The default network with as many stride-2 layers (32, 64, 64, ... channels) as take
+        ``thumbnail_size`` down to ``grid`` cells a side (16 -> three layers, 32 -> two)."""
+        layers = 0
+        while thumbnail_size >> layers > grid:
+            layers += 1
+        _require(
+            grid >= 2 and layers >= 1 and thumbnail_size >> layers == grid,
+            f"a map grid of {grid} is not the {thumbnail_size}-pixel thumbnail halved 1 or more times",
+        )
+        return cls(down_widths=(32, *(64,) * (layers - 1)))
+
 
 @dataclass(frozen=True)
 class AdaptiveConfig(StudentConfig):

@@ -22,6 +22,7 @@ FAMILY = ModelFamily(
             needs_torch=True,
             options=("grid", "weights"),
             shipped_weights=True,
+            default_rank=5,
         ),
     ),
     runtime="edgemef.models.lut_distill.runtime:LutArtifactFusion",

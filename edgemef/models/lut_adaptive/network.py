@@ -107,3 +107,13 @@ class AdaptiveStudent(Student):
         self.encoder.load_state_dict(student.encoder.state_dict())
         self.inn.load_state_dict(student.inn.state_dict())
         return self
+
+    def load_other_grid(self, other: AdaptiveStudent) -> list[str]:
+        """Warm start from a trained model with another map grid: copy every tensor whose name and shape
+        agree (encoder, LUT network, the weight-map layers both have); returns the names left as
+        initialised (a stride-2 layer the other has and this one has not is dropped)."""
+        theirs = other.state_dict()
+        mine = self.state_dict()
+        kept = {k: v for k, v in theirs.items() if k in mine and mine[k].shape == v.shape}
+        self.load_state_dict(kept, strict=False)
+        return sorted(set(mine) - set(kept))

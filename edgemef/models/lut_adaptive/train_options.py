@@ -17,6 +17,14 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         help="lut-adaptive: weight of 1 - MEF-SSIM(bracket, output) in the loss (default 1)",
     )
     group.add_argument(
+        "--map-grid",
+        type=int,
+        default=None,
+        metavar="G",
+        help="lut-adaptive: cells a side of the weight maps, the 128-pixel thumbnails halved (16 or 32; "
+        "default 16); --init FILE of another grid warm-starts every layer both have",
+    )
+    group.add_argument(
         "--student",
         type=Path,
         default=None,

@@ -1,8 +1,10 @@
 """``edgemef train lut-adaptive``: the weight maps and the LUT, trained towards the reference and MEF-SSIM.
 
 Loss (ours): ``L1(I_E, I_G) + s (1 - SSIM(I_E, I_G)) + m (1 - MEF-SSIM(bracket, I_E))`` with s = m = 1 by
-default. Why the unpaired MEF-SSIM term: SICE's references themselves score below Mertens in MEF-SSIM
-(training scenes median 0.9572 vs 0.9851), so a model trained towards them alone stays below Mertens there;
+default. MEF-SSIM is the metric's own three-scale score (:func:`multiscale_unpaired_loss`), not the paper's
+single scale: the metric weighs the 2x and 4x downsampled scales 93 %. Why the unpaired MEF-SSIM term:
+SICE's references themselves score below Mertens in MEF-SSIM (training scenes median 0.9572 vs 0.9851), so a
+model trained towards them alone stays below Mertens there;
 per-scene fits with this loss beat Mertens in PSNR, SSIM and MEF-SSIM (docs/research/adaptive-lut-fusion.md).
 No distillation terms: the LUT network starts from the shipped LUT-distill student (already distilled from its
 teacher) and the maps have no teacher to learn from.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +25,10 @@ from edgemef.data import Scene, select_exposures
 from edgemef.errors import DatasetError
 from edgemef.metrics import psnr, ssim
 from edgemef.metrics.mef_ssim import mef_ssim
-from edgemef.models.lut_adaptive.config import AdaptiveConfig
+from edgemef.models.lut_adaptive.config import AdaptiveConfig, WeightMapConfig
 from edgemef.models.lut_adaptive.network import AdaptiveStudent
 from edgemef.models.lut_adaptive.weights import MODEL, load_weights, save_weights
-from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
+from edgemef.models.lut_distill.mef_ssim_loss import multiscale_unpaired_loss, ssim_loss
 from edgemef.models.lut_distill.train_tasks import STUDENT_GRID, _batch_thumbnails, _LutTask, fuse_scene
 from edgemef.models.lut_distill.trilinear import fuse_and_apply
 from edgemef.models.lut_distill.weights import load_weights as load_student_weights
@@ -55,6 +58,7 @@ class AdaptiveTask(_LutTask):
         strong_augmentation: bool = False,
         init: Path | None = None,
         student: Path | None = None,
+        map_grid: int = 16,
     ) -> None:
         super().__init__(
             train,
@@ -69,19 +73,32 @@ class AdaptiveTask(_LutTask):
         self.ssim_weight = ssim_weight
         self.mef_ssim_weight = mef_ssim_weight
         self.student = student if student is not None else shipped_weights("lut-student", n_exposures)
+        try:
+            maps = WeightMapConfig.for_grid(map_grid)
+            self.config = AdaptiveConfig(n_exposures=n_exposures, weight_maps=maps)
+        except ValueError as error:
+            raise DatasetError(f"--map-grid {map_grid}: {error}") from None
         self.data_description.update(
-            ssim_weight=ssim_weight, mef_ssim_weight=mef_ssim_weight, student_grid=STUDENT_GRID
+            ssim_weight=ssim_weight,
+            mef_ssim_weight=mef_ssim_weight,
+            mef_ssim_loss="three scales (the metric's)",
+            student_grid=STUDENT_GRID,
+            map_grid=map_grid,
         )
         if init is None:
             self.data_description["warm_start"] = str(self.student)
 
     def build(self) -> nn.Module:
-        model = AdaptiveStudent(AdaptiveConfig(n_exposures=self.n_exposures))
+        model = AdaptiveStudent(self.config)
         if self.init is not None:
             trained = load_weights(self.init)
-            if trained.config != model.config:
+            if trained.config == model.config:
+                model.load_state_dict(trained.state_dict())
+            elif replace(trained.config, weight_maps=model.config.weight_maps) == model.config:
+                fresh = model.load_other_grid(trained)
+                self.data_description["fresh_from_init"] = fresh  # another map grid: these start anew
+            else:
                 raise DatasetError(f"--init {self.init}: another configuration than the model being trained")
-            model.load_state_dict(trained.state_dict())
             return model
         if not Path(self.student).exists():
             raise DatasetError(
@@ -106,7 +123,7 @@ class AdaptiveTask(_LutTask):
             parts["ssim"] = ssim_loss(output, target)
             total = total + self.ssim_weight * parts["ssim"]
         if self.mef_ssim_weight > 0.0:
-            parts["mef_ssim"] = unpaired_loss(frames, output)
+            parts["mef_ssim"] = multiscale_unpaired_loss(frames, output)
             total = total + self.mef_ssim_weight * parts["mef_ssim"]
         parts["total"] = total
         return total, {k: float(v.item()) for k, v in parts.items()}
@@ -140,6 +157,7 @@ def make_task(
     strong_augmentation: bool = False,
     init: Path | None = None,
     student: Path | None = None,
+    map_grid: int | None = None,
     **unused: object,
 ) -> AdaptiveTask:
     """The ``lut-adaptive`` training task on the dataset at ``data``."""
@@ -156,4 +174,5 @@ def make_task(
         strong_augmentation=strong_augmentation,
         init=init,
         student=student,
+        map_grid=16 if map_grid is None else map_grid,
     )

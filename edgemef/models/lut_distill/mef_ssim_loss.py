@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from edgemef.metrics.mef_ssim import RGB2GRAY_WEIGHTS
+from edgemef.metrics.mef_ssim import MEF_SSIM_SCALE_WEIGHTS, RGB2GRAY_WEIGHTS
 
 _WIN = 11
 _C = (0.03 * 255.0) ** 2
@@ -170,3 +170,32 @@ def ssim_loss(image: Tensor, reference: Tensor) -> Tensor:
 def unpaired_loss(frames: Tensor, fused: Tensor) -> Tensor:
     """Eq. 11: ``1 - mean(Score(p))`` over the valid window positions and the batch."""
     return 1.0 - mef_ssim_map(frames, fused).mean()
+
+
+def _half(images: Tensor) -> Tensor:
+    """The metric's downsampling on ``... x H x W``: 2 x 2 mean, the odd last row/column repeated."""
+    shape = images.shape
+    flat = images.reshape(-1, 1, *shape[-2:])
+    flat = F.pad(flat, (0, shape[-1] % 2, 0, shape[-2] % 2), mode="replicate")
+    flat = F.avg_pool2d(flat, 2)
+    return flat.reshape(*shape[:-2], *flat.shape[-2:])
+
+
+def multiscale_unpaired_loss(frames: Tensor, fused: Tensor) -> Tensor:
+    """``1 - MEF-SSIM`` as the metric scores it: the quality map's mean at
+    ``len(MEF_SSIM_SCALE_WEIGHTS)`` scales (halved each time, as :mod:`edgemef.metrics.mef_ssim`),
+    combined per image as ``prod(mean_l ** w_l)`` and averaged over the batch.
+
+    The metric's weights put 93 % on the 2x and 4x downsampled scales, which :func:`unpaired_loss` (the
+    paper's single scale) never sees. Images need ``11 * 2 ** (scales - 1)`` pixels on a side.
+    """
+    levels = len(MEF_SSIM_SCALE_WEIGHTS)
+    if min(fused.shape[-2:]) < _WIN * 2 ** (levels - 1):
+        raise ValueError(f"multi-scale MEF-SSIM needs images of at least {_WIN * 2 ** (levels - 1)} pixels")
+    score = fused.new_ones(fused.shape[0])
+    for level, weight in enumerate(MEF_SSIM_SCALE_WEIGHTS):
+        if level:
+            frames, fused = _half(frames), _half(fused)
+        mean = mef_ssim_map(frames, fused).mean(dim=(1, 2, 3))
+        score = score * mean.clamp_min(1e-6) ** weight
+    return 1.0 - score.mean()

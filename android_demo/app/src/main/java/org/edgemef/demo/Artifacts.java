@@ -15,13 +15,13 @@ import org.edgemef.core.ContractException;
 
 /**
  * Artifacts and their contracts: the ones bundled in the APK's assets (the package's shipped int8 LiteRT
- * students, edgemef/artifacts) or any pushed to the device. A contract is the artifact's name with .json, and
+ * artifacts, edgemef/artifacts; the UI uses the default model's, lut-adaptive) or any pushed to the device. A contract is the artifact's name with .json, and
  * the model file must have the contract's sha256 (a wrong or truncated model file is refused, not run).
  */
 public final class Artifacts {
     /** Bundled artifacts by exposure count: index 2 and 3. */
-    private static final String[] BUNDLED = {null, null, "lut-student-2exp-int8-g33.tflite",
-        "lut-student-int8-g33.tflite"};
+    private static final String[] BUNDLED = {null, null, "lut-adaptive-2exp-int8-g33.tflite",
+        "lut-adaptive-int8-g33.tflite"};
 
     private Artifacts() {
     }

@@ -29,8 +29,8 @@ import org.edgemef.demo.predictor.Predictors;
 
 /**
  * The demo: capture a bracket with the camera (manual exposure, -2/0/+2 EV) or pick 2-4 photos of one from
- * the gallery; the app orders them darkest first, fuses them with the bundled LUT-distill student (LiteRT int8
- * predictor, GL apply), shows inputs, the fused picture and the time of each stage, and saves the result to
+ * the gallery; the app orders them darkest first, fuses them with the bundled adaptive LUT model (LiteRT int8
+ * predictor, GL apply with its weight maps), shows inputs, the fused picture and the time of each stage, and saves the result to
  * the gallery.
  */
 public final class MainActivity extends Activity {
