@@ -109,7 +109,7 @@ def test_twenty_brackets_some_bad_fuse_in_one_command(
     assert "fused 16 of 20 bracket(s)" in captured.out
     for index in bad:
         assert f"f{index:02d}_0" in captured.out
-    assert "lut-student" in captured.err and "artifacts" in captured.err  # the shipped artifact fused them
+    assert "lut-adaptive" in captured.err and "artifacts" in captured.err  # the shipped artifact fused them
     written = sorted(p.name for p in out.iterdir())
     assert len(written) == 16 and all(name.endswith(".jpg") and not name.startswith(".") for name in written)
     before = (out / "f00_0.jpg").stat().st_mtime_ns
