@@ -9,8 +9,11 @@ validation brackets made from radiance maps, beside Debevec), and its fastest ex
 4K beside Mertens timed in the same run. The block between ``<!-- models:start -->`` and
 ``<!-- models:end -->`` in README.md is replaced, and in ``edgemef/weights/MODEL_CARD.md`` the block between
 ``<!-- quality:FAMILY:start -->`` and ``<!-- quality:FAMILY:end -->`` of every family: each measured quality
-row of its ``info.json`` with Mertens on the same data. The figures themselves are measured by the commands
-each family's docs page gives and recorded in its ``info.json``.
+row of its ``info.json`` with Mertens on the same data. In ``docs/evaluation.md`` the block between
+``<!-- comparison:start -->`` and ``<!-- comparison:end -->`` is the comparison of every fusion model and
+Mertens on the test data (SICE's held-out scenes with 3 and 2 exposures, UHD, MEFB, the brackets made from
+the validation radiance maps) and at 4K. The figures themselves are measured by the commands each family's
+docs page gives and recorded in its ``info.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,17 @@ from edgemef.models.registry import BASELINE, default_models, list_families
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 MODEL_CARD = ROOT / "edgemef" / "weights" / "MODEL_CARD.md"
+EVALUATION = ROOT / "docs" / "evaluation.md"
 HELD_OUT = "SICE held-out scene1+scene10"
+#: the comparison's columns: (heading, dataset of the info.json rows, exposures, metrics shown)
+COMPARISON = (
+    ("SICE test, 3 exp.: PSNR dB / SSIM / MEF-SSIM", HELD_OUT, 3, ("psnr_db", "ssim", "mef_ssim")),
+    ("SICE test, 2 exp.", HELD_OUT, 2, ("psnr_db", "ssim", "mef_ssim")),
+    ("UHD (3840 px), 3 exp.", f"{HELD_OUT} at UHD (../shared/data/uhd)", 3, ("psnr_db", "ssim", "mef_ssim")),
+    ("MEFB, 2 exp.: MEF-SSIM", "MEFB, 25 scenes (no reference)", 2, ("mef_ssim",)),
+    ("radiance-map brackets, 3 exp.: MEF-SSIM", "radiance-map validation brackets", 3, ("mef_ssim",)),
+    ("radiance-map brackets, 2 exp.", "radiance-map validation brackets", 2, ("mef_ssim",)),
+)
 START, END = "<!-- models:start -->", "<!-- models:end -->"
 
 
@@ -159,6 +172,55 @@ def hdr_quality_table(family: ModelFamily) -> str:
     return "\n".join(lines)
 
 
+def _cells(row: dict | None, metrics: tuple[str, ...], prefix: str = "") -> str:
+    if row is None:
+        return "n/m"
+    digits = {"psnr_db": 2, "ssim": 4, "mef_ssim": 4}
+    return " / ".join(_number(row.get(prefix + metric), digits[metric]) for metric in metrics)
+
+
+def _measured(rows: list[dict], model: str, dataset: str, exposures: int) -> dict | None:
+    """The model's row on that data (the last one recorded; the LUT models' rows at grid 33)."""
+    found = [
+        r
+        for r in rows
+        if r["model"] == model
+        and r["dataset"] == dataset
+        and r["exposures"] == exposures
+        and r.get("grid", 33) == 33
+        and r.get("mef_ssim") is not None
+    ]
+    return found[-1] if found else None
+
+
+def comparison_table() -> str:
+    """The docs/evaluation.md block, markers included: Mertens and every fusion model on the test data."""
+    start, end = "<!-- comparison:start -->", "<!-- comparison:end -->"
+    header = " | ".join(heading for heading, *_ in COMPARISON)
+    lines = [start, f"| model | {header} | 4K, fastest artifact |", "|---" * (len(COMPARISON) + 2) + "|"]
+    mertens: dict[int, str] = {}
+    rows: list[str] = []
+    for family in list_families():
+        if family.info is None or family.info_data["measured"].get("hdr_quality"):
+            continue
+        measured = family.info_data["measured"]
+        for spec in family.models:
+            cells = []
+            for index, (_, dataset, exposures, metrics) in enumerate(COMPARISON):
+                row = _measured(measured["quality"], spec.name, dataset, exposures)
+                cells.append(_cells(row, metrics))
+                if row is not None and index not in mertens:
+                    mertens[index] = _cells(row, metrics, prefix="mertens_")
+            if all(cell == "n/m" for cell in cells):
+                continue
+            speed = _speed(measured["speed_4k"]) if spec.name == family.convertible else "-"
+            rows.append(f"| `{spec.name}` | {' | '.join(cells)} | {speed} |")
+    baseline = " | ".join(mertens.get(index, "n/m") for index in range(len(COMPARISON)))
+    speed = "in brackets beside each artifact (same run)"
+    lines += [f"| `{BASELINE}` (OpenCV) | {baseline} | {speed} |", *rows, end]
+    return "\n".join(lines)
+
+
 def replace_block(text: str, block: str, where: str) -> str:
     """``text`` with the marked block that ``block`` starts and ends with replaced by it."""
     start, end = block.splitlines()[0], block.splitlines()[-1]
@@ -175,7 +237,13 @@ def main() -> None:
         if family.info is not None:
             card = replace_block(card, quality_table(family), "MODEL_CARD.md")
     MODEL_CARD.write_text(card, encoding="utf-8")
-    print("README.md: models block regenerated; MODEL_CARD.md: quality blocks regenerated")
+    evaluation = EVALUATION.read_text(encoding="utf-8")
+    evaluation = replace_block(evaluation, comparison_table(), "docs/evaluation.md")
+    EVALUATION.write_text(evaluation, encoding="utf-8")
+    print(
+        "README.md: models block regenerated; MODEL_CARD.md: quality blocks regenerated; "
+        "docs/evaluation.md: comparison block regenerated"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import math
 import platform
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -103,31 +103,51 @@ def evaluate(
             direction and rotated by up to 0.25 degrees (:func:`edgemef.data.synthesis.shake_frames`, seeded
             by the scene's name), the reference keeping the brightest frame's geometry; 0: as stored.
     """
+
+    def brackets() -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
+        for scene in scenes:
+            bracket, reference = load_scene(scene, exposures, max_pixels=max_pixels)
+            frames = bracket.frames
+            if shake_px > 0.0:
+                rng = np.random.default_rng(zlib.crc32(scene.name.encode()))
+                frames = shake_frames(frames, rng, (shake_px, shake_px), max_rotation_deg=0.25)
+            yield scene.name, frames, reference
+
+    return evaluate_brackets(
+        model,
+        brackets(),
+        dataset=dataset,
+        exposures=exposures or "auto",
+        total=len(scenes),
+        progress=progress,
+        shake_px=shake_px,
+    )
+
+
+def evaluate_brackets(
+    model: FusionModel,
+    brackets: Iterable[tuple[str, np.ndarray, np.ndarray | None]],
+    *,
+    dataset: str,
+    exposures: str,
+    total: int | None = None,
+    progress: bool = True,
+    shake_px: float = 0.0,
+) -> EvalReport:
+    """Fuse and score ``(name, frames N x H x W x 3 uint8, reference or None)`` brackets: what
+    :func:`evaluate` does with a dataset's scenes, for brackets made otherwise (e.g. from radiance maps)."""
     results = []
-    for scene in tqdm(scenes, desc=f"eval {model.name}", unit="scene", disable=not progress, leave=False):
-        bracket, reference = load_scene(scene, exposures, max_pixels=max_pixels)
-        frames = bracket.frames
-        if shake_px > 0.0:
-            rng = np.random.default_rng(zlib.crc32(scene.name.encode()))
-            frames = shake_frames(frames, rng, (shake_px, shake_px), max_rotation_deg=0.25)
+    for name, frames, reference in tqdm(
+        brackets, desc=f"eval {model.name}", unit="scene", total=total, disable=not progress, leave=False
+    ):
         start = time.perf_counter()
         fused = model.fuse(frames)
         fuse_ms = (time.perf_counter() - start) * 1000.0
+        height, width = frames.shape[1:3]
         scores = _scores(fused, reference, frames)
-        results.append(
-            SceneResult(
-                scene=scene.name,
-                n_exposures=len(bracket),
-                width=bracket.size[0],
-                height=bracket.size[1],
-                **scores,
-                fuse_ms=fuse_ms,
-            )
-        )
+        results.append(SceneResult(name, len(frames), width, height, **scores, fuse_ms=fuse_ms))
     environment = {"edgemef": __version__, "python": platform.python_version(), "machine": platform.machine()}
-    return EvalReport(
-        model.name, dataset, exposures or "auto", tuple(results), environment, shake_px=shake_px
-    )
+    return EvalReport(model.name, dataset, exposures, tuple(results), environment, shake_px=shake_px)
 
 
 def _scores(fused: Any, reference: Any, frames: Any) -> dict[str, float | None]:

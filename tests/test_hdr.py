@@ -317,5 +317,13 @@ def test_eval_scores_radiance_models_on_radiance_maps(tmp_path: Path, capsys) ->
 
     data = json.loads(report.read_text())
     assert len(data["results"]) == 2 and data["mean"]["psnr_mu"] > 20.0
-    assert main(["eval", "--dataset", str(maps), "--model", "mertens"]) == 2
-    assert "holds radiance maps" in capsys.readouterr().err
+    # a fusion model: aligned brackets of the same maps, MEF-SSIM only (no reference picture)
+    fusion = ["eval", "--dataset", str(maps), "--model", "mertens", "--size", "64", "--json", str(report)]
+    assert main([*fusion, "--exposures", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "photo_2#1" in out and "static bracket" in out
+    data = json.loads(report.read_text())
+    assert [r["n_exposures"] for r in data["results"]] == [2, 2] and data["mean"]["psnr"] is None
+    assert 0.5 < data["mean"]["mef_ssim"] <= 1.0
+    assert main([*fusion, "--exposures", "all"]) == 2 and main([*fusion, "--shake", "3"]) == 2
+    assert "aligned" in capsys.readouterr().err

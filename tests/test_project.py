@@ -67,18 +67,19 @@ def test_readme_bench_table_is_generated() -> None:
 
 
 def test_readme_model_table_is_generated_from_the_family_info_files() -> None:
-    """The README's Models table and the model card's quality tables are what
-    benchmarks/update_model_table.py makes of every family's info.json."""
+    """The README's Models table, the model card's quality tables and the comparison in docs/evaluation.md
+    are what benchmarks/update_model_table.py makes of every family's info.json."""
     import sys
 
     from edgemef.models.registry import list_families
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
-        from update_model_table import model_table, quality_table
+        from update_model_table import comparison_table, model_table, quality_table
     finally:
         sys.path.remove(str(ROOT / "benchmarks"))
     assert model_table() in (ROOT / "README.md").read_text()
+    assert comparison_table() in (ROOT / "docs" / "evaluation.md").read_text()
     card = (ROOT / "edgemef" / "weights" / "MODEL_CARD.md").read_text()
     for family in list_families():
         if family.info is not None:

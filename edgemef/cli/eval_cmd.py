@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from edgemef.cli.common import add_max_pixels_argument, add_model_argument, add_model_options, model_options
 from edgemef.data.choices import EXPOSURE_CHOICES, LAYOUTS
@@ -19,20 +20,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Fuse every scene of a dataset and print a per-scene and mean table of PSNR and SSIM "
             "against the reference image (when the dataset has one, e.g. SICE's gt.jpg) and the "
-            "no-reference MEF-SSIM (Ma, Zeng, Wang 2015) against the fused exposures. HDR models (linear "
-            "radiance out) are scored on a folder of radiance maps instead: dynamic brackets are made from "
-            "its validation maps (edgemef.data.hdr_brackets) and scored with PSNR-mu, SSIM-mu, PSNR-L and "
-            "SSIM-L against the radiance."
+            "no-reference MEF-SSIM (Ma, Zeng, Wang 2015) against the fused exposures. On a folder of "
+            "radiance maps, brackets are made from its validation maps (edgemef.data.hdr_brackets): HDR "
+            "models (linear radiance out) get dynamic brackets scored with PSNR-mu, SSIM-mu, PSNR-L and "
+            "SSIM-L against the radiance; fusion models get aligned brackets scored with MEF-SSIM (there "
+            "is no reference picture)."
         ),
         epilog="examples: edgemef eval --dataset ../shared/data/sice --model mertens --exposures 3; "
-        "edgemef eval --dataset ../shared/data/hdr --model debevec",
+        "edgemef eval --dataset ../shared/data/hdr --model debevec; "
+        "edgemef eval --dataset ../shared/data/hdr --model mertens --exposures 2",
     )
     parser.add_argument(
         "--dataset",
         required=True,
         type=Path,
-        help="dataset folder (one sub-folder per scene), or a folder of radiance maps (.hdr/.exr) for HDR "
-        "models",
+        help="dataset folder (one sub-folder per scene), or a folder of radiance maps (.hdr/.exr)",
     )
     add_model_argument(parser, "mertens")
     add_model_options(parser)
@@ -60,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "and up to 0.25 degrees (seeded by the scene's name); the reference keeps the brightest frame's "
         "geometry (default 0: as stored)",
     )
-    hdr = parser.add_argument_group("radiance-map datasets (HDR models)")
+    hdr = parser.add_argument_group("radiance-map datasets")
     hdr.add_argument(
         "--per-map", type=int, default=2, metavar="K", help="brackets made from each map (default 2)"
     )
@@ -82,7 +84,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from edgemef.data.datasets import find_scenes
     from edgemef.evaluate import evaluate, format_report
-    from edgemef.io import atomic_write_bytes
     from edgemef.models import create_model
     from edgemef.models.registry import family_of
 
@@ -95,10 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if output_kind == "scene-linear":
         return _run_hdr(args, create_model(args.model, **options))
     if _holds_radiance_maps(args.dataset):
-        raise DatasetError(
-            f"{args.dataset} holds radiance maps, which score models of linear radiance; {args.model} makes "
-            "display images (score it on a folder of brackets, e.g. ../shared/data/sice)"
-        )
+        return _run_radiance_fusion(args, create_model(args.model, **options))
     scenes = find_scenes(args.dataset, args.layout)
     if args.scenes:
         wanted = [name for name in args.scenes.split(",") if name]
@@ -119,7 +117,14 @@ def run(args: argparse.Namespace) -> int:
         shake_px=args.shake,
     )
     print(format_report(report))
+    return _write_json(args, report)
+
+
+def _write_json(args: argparse.Namespace, report: Any) -> int:
+    """Write the report's ``to_dict()`` to ``--json`` (atomically), if asked; exit code 0."""
     if args.json is not None:
+        from edgemef.io import atomic_write_bytes
+
         atomic_write_bytes(args.json, (json.dumps(report.to_dict(), indent=2) + "\n").encode())
         print(f"wrote {args.json}")
     return 0
@@ -131,23 +136,10 @@ def _holds_radiance_maps(folder: Path) -> bool:
     return folder.is_dir() and any(p.suffix.lower() in RADIANCE_EXTENSIONS for p in folder.iterdir())
 
 
-def _run_hdr(args: argparse.Namespace, model: object) -> int:
-    """An HDR model on brackets made from a folder of radiance maps."""
-    from edgemef.data.hdr_brackets import (
-        HdrBracketConfig,
-        RadianceMapCache,
-        find_radiance_maps,
-        split_radiance_maps,
-        validation_brackets,
-    )
-    from edgemef.evaluate_hdr import evaluate_hdr, format_hdr_report
-    from edgemef.io import atomic_write_bytes
+def _radiance_maps(args: argparse.Namespace) -> list[Path]:
+    """The maps of ``--dataset`` that ``--split``, ``--scenes`` and ``--limit`` choose."""
+    from edgemef.data.hdr_brackets import find_radiance_maps, split_radiance_maps
 
-    if args.shake or args.exposures or args.layout != "auto":
-        raise DatasetError(
-            "--shake, --exposures and --layout are for bracket datasets; radiance-map brackets have their "
-            "own motion and 3 exposures"
-        )
     if args.per_map < 1 or args.size < 32:
         raise DatasetError(f"--per-map must be >= 1 and --size >= 32, got {args.per_map} and {args.size}")
     maps = find_radiance_maps(args.dataset)
@@ -163,6 +155,58 @@ def _run_hdr(args: argparse.Namespace, model: object) -> int:
         maps = [p for p in maps if p.stem in wanted]
     if args.limit is not None:
         maps = maps[: max(args.limit, 0)]
+    return maps
+
+
+def _run_radiance_fusion(args: argparse.Namespace, model: object) -> int:
+    """A fusion model (display images out) on static brackets made from a folder of radiance maps: no
+    reference exists for them, so MEF-SSIM only."""
+    from edgemef.data.hdr_brackets import (
+        RadianceMapCache,
+        fusion_frames,
+        static_bracket_config,
+        validation_brackets,
+    )
+    from edgemef.evaluate import evaluate_brackets, format_report
+
+    if args.shake or args.layout != "auto" or args.exposures == "all":
+        raise DatasetError(
+            "--shake, --layout and --exposures all are for bracket datasets; brackets made from radiance "
+            "maps are aligned, with 3 exposures (or the darkest and brightest: --exposures 2)"
+        )
+    maps = _radiance_maps(args)
+    n_exposures = int(args.exposures or 3)
+    made = validation_brackets(
+        maps, static_bracket_config(args.size), per_map=args.per_map, seed=args.seed, cache=RadianceMapCache()
+    )
+    brackets = (
+        (f"{Path(b.source).stem}#{index % args.per_map}", fusion_frames(b, n_exposures), None)
+        for index, b in enumerate(made)
+    )
+    report = evaluate_brackets(
+        model,  # type: ignore[arg-type]
+        brackets,
+        dataset=f"{args.dataset} ({args.split} maps, {args.per_map} static bracket(s) of {args.size} px "
+        f"each, seed {args.seed})",
+        exposures=str(n_exposures),
+        total=len(maps) * args.per_map,
+        progress=sys.stderr.isatty(),
+    )
+    print(format_report(report))
+    return _write_json(args, report)
+
+
+def _run_hdr(args: argparse.Namespace, model: object) -> int:
+    """An HDR model on brackets made from a folder of radiance maps."""
+    from edgemef.data.hdr_brackets import HdrBracketConfig, RadianceMapCache, validation_brackets
+    from edgemef.evaluate_hdr import evaluate_hdr, format_hdr_report
+
+    if args.shake or args.exposures or args.layout != "auto":
+        raise DatasetError(
+            "--shake, --exposures and --layout are for bracket datasets; radiance-map brackets have their "
+            "own motion and 3 exposures"
+        )
+    maps = _radiance_maps(args)
     config = HdrBracketConfig(size=args.size)
     brackets = validation_brackets(
         maps, config, per_map=args.per_map, seed=args.seed, cache=RadianceMapCache()
@@ -176,7 +220,4 @@ def _run_hdr(args: argparse.Namespace, model: object) -> int:
         progress=sys.stderr.isatty(),
     )
     print(format_hdr_report(report))
-    if args.json is not None:
-        atomic_write_bytes(args.json, (json.dumps(report.to_dict(), indent=2) + "\n").encode())
-        print(f"wrote {args.json}")
-    return 0
+    return _write_json(args, report)

@@ -35,6 +35,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgemef.data.datasets import select_exposures
 from edgemef.data.synthesis import CameraBracketConfig, GammaResponse, expose_radiance
 from edgemef.errors import DatasetError
 
@@ -44,9 +45,11 @@ __all__ = [
     "HdrBracket",
     "HdrBracketConfig",
     "find_radiance_maps",
+    "fusion_frames",
     "luminance",
     "make_hdr_bracket",
     "split_radiance_maps",
+    "static_bracket_config",
     "validation_brackets",
 ]
 
@@ -313,3 +316,15 @@ def validation_brackets(
         radiance = read(path)
         for _ in range(per_map):
             yield make_hdr_bracket(radiance, config, gen, source=path.name)
+
+
+def static_bracket_config(size: int) -> HdrBracketConfig:
+    """The generator's defaults without motion (no shake, no moving object), views of ``size`` pixels:
+    aligned brackets for fusion models (2 or 3 stops between frames)."""
+    return HdrBracketConfig(size=size, shake_px=0.0, shake_deg=0.0, moving_object=0.0)
+
+
+def fusion_frames(bracket: HdrBracket, n_exposures: int) -> np.ndarray:
+    """The frames a fusion model of ``n_exposures`` inputs takes from a bracket: all three, or the darkest
+    and brightest (as :func:`edgemef.data.select_exposures` takes them from a scene)."""
+    return bracket.frames[select_exposures(len(bracket.frames), str(n_exposures))]

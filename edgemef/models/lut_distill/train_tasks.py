@@ -123,6 +123,11 @@ def fuse_scene(
 ) -> np.ndarray:
     """Fuse a loaded scene's darkest/middle/brightest (or extreme two) frames with the torch model."""
     frames = scene.frames[select_exposures(len(scene.frames), str(n_exposures))]
+    return fuse_frames(model, frames, grid_size)
+
+
+def fuse_frames(model: Student | Teacher, frames: np.ndarray, grid_size: int = 33) -> np.ndarray:
+    """Fuse ``frames`` (uint8 ``N x H x W x 3``, the model's ``N``) with the torch model; uint8 RGB."""
     thumbs = to_tensor(make_thumbnails(frames, model.config.thumbnail_size)).reshape(1, -1, 128, 128)
     with torch.no_grad():
         was_training = model.training
