@@ -114,7 +114,7 @@ class AdaptiveTask(_LutTask):
             self._add_radiance_maps(Path(radiance_maps))
 
     def _add_radiance_maps(self, folder: Path) -> None:
-        from edgemef.metrics.mef_ssim import mef_ssim
+        """Train on the maps' training split; validate on fixed brackets of the rest, Mertens scored once."""
         from edgemef.models import create_model
 
         self.train_maps, validation_maps = split_radiance_maps(find_radiance_maps(folder))
