@@ -33,8 +33,8 @@ from edgemef.lut import fuse_and_apply
 from edgemef.metrics import psnr, ssim
 from edgemef.metrics.mef_ssim import mef_ssim
 from edgemef.models import create_model
-from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
 from edgemef.models.lut_distill.trilinear import apply_lut
+from edgemef.train.mef_ssim_loss import multiscale_unpaired_loss, ssim_loss, unpaired_loss
 
 
 def luma_index(frames: np.ndarray) -> torch.Tensor:
@@ -58,6 +58,7 @@ def fit(
     b: float,
     steps: int,
     curves: bool = False,
+    multiscale: bool = False,
 ):
     """Weight maps (K x Gh x Gw), LUT and (``curves``) the per-pixel weight of each fused pixel
     (``K x H x W``) fitted to one scene."""
@@ -87,7 +88,8 @@ def fit(
         maps = pixel_weights()
         fused = (maps[:, None] * x).sum(0, keepdim=True).clamp(0, 1)
         out = apply_lut(fused, table).clamp(0, 1)
-        loss = (out - t).abs().mean() + a * ssim_loss(out, t) + b * unpaired_loss(x[None], out)
+        structure = (multiscale_unpaired_loss if multiscale else unpaired_loss)(x[None], out)
+        loss = (out - t).abs().mean() + a * ssim_loss(out, t) + b * structure
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -116,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         help="grid:a:b[:curves],... (a: weight of 1-SSIM, b: of 1-MEF-SSIM in the loss; curves: add "
         "per-pixel exposedness curves)",
     )
+    parser.add_argument("--exposures", default="3", help="which exposures of each scene (edgemef.data)")
+    parser.add_argument(
+        "--multiscale",
+        action="store_true",
+        help="the MEF-SSIM term as the metric scores it (three scales), not the paper's single scale",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     student, mertens = create_model("lut-student"), create_model("mertens")
@@ -128,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| scene | fusion | PSNR dB | SSIM | MEF-SSIM |")
     print("|---|---|---|---|---|")
     for scene in [s for s in find_scenes(args.dataset) if s.name in args.scenes.split(",")]:
-        bracket, reference = load_scene(scene, "3")
+        bracket, reference = load_scene(scene, args.exposures)
         assert reference is not None
         scale = args.size / max(reference.shape[:2])
         size = (round(reference.shape[1] * scale), round(reference.shape[0] * scale))
@@ -141,7 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         row(scene.name, "student (global weights + LUT)", fuse_and_apply(frames, weights, lut), frames, truth)
         for grid, a, b, curves in configs:
             began = time.perf_counter()
-            maps, table, per_pixel = fit(frames, truth, weights, lut, int(grid), a, b, args.steps, curves)
+            maps, table, per_pixel = fit(
+                frames, truth, weights, lut, int(grid), a, b, args.steps, curves, args.multiscale
+            )
             took = time.perf_counter() - began
             form = " + exposedness curves" if curves else ""
             name = f"oracle, grid {int(grid)}{form}, L1 + {a:g} SSIM + {b:g} MEF-SSIM ({took:.0f} s)"

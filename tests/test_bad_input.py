@@ -72,6 +72,14 @@ def _huge_png_header(width: int, height: int) -> bytes:
     )
 
 
+def _huge_jpeg_header(frame: np.ndarray, width: int, height: int) -> bytes:
+    """A small JPEG whose frame header claims ``width x height``."""
+    data = bytearray(_jpeg(frame))
+    at = data.find(b"\xff\xc0") + 5  # SOF0: length (2), precision (1), then height and width
+    data[at : at + 4] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def _garble(data: bytes, start: float, length: int = 64) -> bytes:
     """Entropy-coded data replaced with other bytes (never making a marker), from ``start`` of the file."""
     out = bytearray(data)
@@ -286,6 +294,12 @@ ERRORS: list[tuple[str, Writer, list[str], str]] = [
     (
         "decoder-limit",
         _bracket_with(lambda f: _huge_png_header(40000, 40000), "b.png"),
+        ["--max-pixels", "0"],
+        "decoder",
+    ),
+    (
+        "decoder-limit-jpeg",
+        _bracket_with(lambda f: _huge_jpeg_header(f, 40000, 40000)),
         ["--max-pixels", "0"],
         "decoder",
     ),

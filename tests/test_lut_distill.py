@@ -379,7 +379,7 @@ def test_student_exports_to_torch_export_and_onnx(tmp_path) -> None:
 
 def test_ssim_loss_is_one_minus_the_metric_and_differentiable() -> None:
     from edgemef.metrics import ssim
-    from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss
+    from edgemef.train.mef_ssim_loss import ssim_loss
 
     rng = np.random.default_rng(5)
     reference = rng.random((40, 56, 3))
@@ -398,7 +398,7 @@ def test_ssim_loss_is_one_minus_the_metric_and_differentiable() -> None:
 def test_unpaired_mef_ssim_loss_is_the_metric_and_differentiable() -> None:
     """Eq. 11's loss is one minus the first scale of the MEF-SSIM metric, with gradients to the image."""
     from edgemef.metrics.mef_ssim import mef_ssim_details
-    from edgemef.models.lut_distill.mef_ssim_loss import mef_ssim_map, unpaired_loss
+    from edgemef.train.mef_ssim_loss import mef_ssim_map, unpaired_loss
 
     rng = np.random.default_rng(3)
     scene = cv2_free_scene(rng, 72, 88)
@@ -422,7 +422,7 @@ def test_unpaired_mef_ssim_loss_is_the_metric_and_differentiable() -> None:
 def test_multiscale_mef_ssim_loss_is_the_whole_metric() -> None:
     """The multi-scale loss is one minus the metric's score (3 scales, odd sizes halved like the metric)."""
     from edgemef.metrics.mef_ssim import mef_ssim
-    from edgemef.models.lut_distill.mef_ssim_loss import multiscale_unpaired_loss
+    from edgemef.train.mef_ssim_loss import multiscale_unpaired_loss
 
     rng = np.random.default_rng(5)
     scene = cv2_free_scene(rng, 91, 105)

@@ -18,6 +18,7 @@ from edgemef.models.lut_adaptive.train_task import make_task  # noqa: E402
 from edgemef.models.weights_file import read_metadata  # noqa: E402
 from edgemef.train.data import BracketSamples, SampleConfig, load_training_scenes, split_scenes  # noqa: E402
 from edgemef.train.radiance_samples import MixedSamples  # noqa: E402
+from edgemef.weights import shipped_weights  # noqa: E402
 from tests.conftest import write_sice_dataset  # noqa: E402
 from tests.test_hdr import radiance_scene  # noqa: E402
 
@@ -70,7 +71,7 @@ def test_radiance_samples_train_the_maps_and_not_the_lut(tmp_path: Path) -> None
     assert task.data_description["radiance_validation_maps"] == ["photo_2.hdr"]
     assert 0.0 < task.data_description["radiance_validation_mertens_mef_ssim"] <= 1.0
     module = task.build()
-    samples = [MixedSamples(task.dataset(4, 0).paired, task.train_maps, 1.0)[i] for i in range(2)]
+    samples = [MixedSamples(task.dataset(4, 0).paired, task.radiance.train_maps, 1.0)[i] for i in range(2)]
     batch = {key: torch.stack([sample[key] for sample in samples]) for key in samples[0]}
     loss, parts = task.loss(module, batch)
     assert set(parts) == {"mef_ssim", "total"}  # no reference: L1 and SSIM are not scored
@@ -96,3 +97,65 @@ def test_train_cli_mixes_radiance_maps(tmp_path: Path) -> None:
     assert 0.0 < meta["validation"]["radiance_mef_ssim"] <= 1.0
     assert main([*args[:5], str(tmp_path / "none"), *args[6:-4], "--radiance-maps", str(tmp_path)]) == 2
     assert np.isfinite(meta["validation"]["scene3_psnr"])
+
+
+def _radiance_batch(task, n_items: int = 2, fraction: float = 1.0) -> dict[str, torch.Tensor]:
+    samples = MixedSamples(task.dataset(4, 0).paired, task.radiance.train_maps, fraction)
+    items = [samples[i] for i in range(n_items)]
+    return {key: torch.stack([item[key] for item in items]) for key in items[0]}
+
+
+def test_the_student_scores_radiance_brackets_by_the_papers_unpaired_loss_alone(tmp_path: Path) -> None:
+    from edgemef.models.lut_distill.train_tasks import make_task as make_lut_task
+
+    data = write_sice_dataset(tmp_path / "sice", 3)
+    _maps(tmp_path / "maps")
+    teacher = shipped_weights("lut-teacher", 3)
+    options = {"data": data, "holdout": ["scene3"], "n_exposures": 3, "radiance_maps": tmp_path / "maps"}
+    task = make_lut_task("lut-student", teacher=teacher, **options)
+    assert task.data_description["unpaired_weight"] == 0.1  # the paper's lambda_2 by default
+    module = task.build()
+    total, parts = task.loss(module, _radiance_batch(task))
+    assert set(parts) == {"unpaired", "total"}  # no reference: eq. 6 is not scored
+    assert total.item() == pytest.approx(0.1 * parts["unpaired"])
+    batch = _radiance_batch(task)
+    batch["paired"][0], batch["target"][0] = 1.0, 0.5  # one item with a (grey) reference
+    _, parts = task.loss(module, batch)
+    assert {"l1", "d1", "unpaired", "total"} <= set(parts)
+    unpaired_only = _radiance_batch(task, 1)
+    unpaired_only["frames"] = batch["frames"][1:]
+    unpaired_only["thumbnails"] = batch["thumbnails"][1:]
+    _, second = task.loss(module, unpaired_only)
+    assert parts["unpaired"] == pytest.approx(second["unpaired"], rel=1e-5)  # the paired item is not in it
+    assert 0.0 < task.validate(module)["radiance_mef_ssim"] <= 1.0
+    with pytest.raises(DatasetError, match="teacher learns from references only"):
+        make_lut_task("lut-teacher", **options)
+    with pytest.raises(DatasetError, match="unpaired-weight > 0"):
+        make_lut_task("lut-student", teacher=teacher, unpaired_weight=0.0, **options)
+
+
+def test_ipl_scores_radiance_brackets_by_mef_ssim_and_pairs_by_l1(tmp_path: Path) -> None:
+    from edgemef.models.ipl.network import IPLConfig
+    from edgemef.models.ipl.train_task import IPLTask
+
+    train, held_out = split_scenes(write_sice_dataset(tmp_path / "sice", 3), ["scene3"])
+    _maps(tmp_path / "maps")
+    task = IPLTask(train, held_out, 2, IPLConfig(channels=16, blocks=1), radiance_maps=tmp_path / "maps")
+    module = task.build()
+    batch = _radiance_batch(task, 2)
+    total, parts = task.loss(module, batch)
+    assert set(parts) == {"unpaired", "total"} and total.item() == pytest.approx(0.1 * parts["unpaired"])
+    batch["paired"][0] = 1.0
+    total, parts = task.loss(module, batch)
+    assert set(parts) == {"l1", "unpaired", "total"}
+    assert total.item() == pytest.approx(0.9 * parts["l1"] + 0.1 * parts["unpaired"], rel=1e-5)
+    results = task.validate(module)
+    assert 0.0 < results["radiance_mef_ssim"] <= 1.0 and "held_out_psnr" in results
+
+
+def test_train_cli_refuses_radiance_maps_for_a_task_without_them(tmp_path: Path, capsys) -> None:
+    data = write_sice_dataset(tmp_path / "sice", 3)
+    _maps(tmp_path / "maps")
+    args = ["train", "crmef", "--data", str(data), "--out", str(tmp_path / "run"), "--radiance-maps"]
+    assert main([*args, str(tmp_path / "maps")]) == 2
+    assert "crmef does not train on --radiance-maps samples" in capsys.readouterr().err

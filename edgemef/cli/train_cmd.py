@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 from pathlib import Path
 
@@ -69,6 +70,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     for family in list_families():
         if family.training_arguments:
             load_attribute(family.training_arguments)(parser.add_argument_group(f"{family.name} training"))
+    radiance = parser.add_argument_group("radiance-map samples (fusion tasks; the others refuse them)")
+    radiance.add_argument(
+        "--radiance-maps",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also train on static brackets exposed from the radiance maps in DIR (e.g. ../shared/data/hdr); "
+        "they have no reference, so only the task's MEF-SSIM term scores them; every fifth map is kept for "
+        "validation (radiance_mef_ssim)",
+    )
+    radiance.add_argument(
+        "--radiance-fraction",
+        type=float,
+        default=None,
+        metavar="F",
+        help="share of radiance-map samples with --radiance-maps (default 0.5)",
+    )
     parser.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=8, help="samples per step and process (default 8)")
     parser.add_argument(
@@ -106,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     holdout = tuple(name for name in args.holdout.split(",") if name)
     make_task = load_attribute(training_tasks()[args.task])
     options = {k: v for k, v in vars(args).items() if k not in GENERIC_ARGUMENTS}
+    if args.radiance_maps is not None and "radiance_maps" not in inspect.signature(make_task).parameters:
+        raise EdgemefError(f"{args.task} does not train on --radiance-maps samples")
     task = make_task(
         args.task, data=args.data, holdout=holdout, n_exposures=args.exposures, init=args.init, **options
     )

@@ -17,7 +17,6 @@ import math
 import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edgemef.errors import ImageReadError, ImageWriteError
@@ -82,6 +81,8 @@ def read_hdr(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -
 
 
 def _decode_with_opencv(data: bytes, file_format: str, path: Path, max_pixels: int | None) -> np.ndarray:
+    import cv2  # here, not at the top: the display-referred path (edgemef.io.write) runs without OpenCV
+
     try:
         with captured_stderr():  # libtiff's and OpenCV's complaints; the result says what went wrong
             decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
@@ -177,6 +178,8 @@ def encode_hdr(image: np.ndarray, extension: str, *, exr_half: bool = False) -> 
     radiance = _check_radiance(image)
     if extension == ".exr":
         return _encode_exr(radiance, exr_half)
+    import cv2
+
     bgr = cv2.cvtColor(radiance, cv2.COLOR_RGB2BGR)
     ok, buffer = cv2.imencode(".tiff" if extension.startswith(".tif") else extension, bgr)
     if not ok:

@@ -1,8 +1,9 @@
 """Read one image file into the package's pixel convention (uint8 RGB, H x W x 3).
 
-Decoding uses OpenCV (fast, and it keeps 16 bits per channel); EXIF comes from Pillow's header
-parser. Every failure a user can cause is an :class:`~edgemef.errors.ImageReadError` or an
-:class:`~edgemef.errors.ImageTooLargeError` naming the file.
+JPEG files are decoded by libjpeg-turbo through simplejpeg (strict: data the decoder calls corrupt is an
+error; the same pixels as OpenCV's decoder, without loading OpenCV), PNG and TIFF by OpenCV (it keeps 16
+bits per channel); EXIF comes from Pillow's header parser. Every failure a user can cause is an
+:class:`~edgemef.errors.ImageReadError` or an :class:`~edgemef.errors.ImageTooLargeError` naming the file.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
+import simplejpeg
 from PIL import Image
 
 from edgemef.errors import ImageReadError, ImageTooLargeError
@@ -34,6 +35,8 @@ SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF")
 #: for metadata: a file larger than that cannot be an image within the guard, and is not read.
 MAX_BYTES_PER_PIXEL = 8
 HEADER_ROOM_BYTES = 64 * 2**20
+#: The most pixels a JPEG may have (OpenCV's decoders' limit, ``CV_IO_MAX_IMAGE_PIXELS``, for PNG and TIFF).
+DECODER_MAX_PIXELS = 1 << 30
 #: What a decoder's warning says when it has decoded a corrupt file anyway (libjpeg).
 _CORRUPTION_WARNINGS = (
     "Corrupt JPEG data",
@@ -121,6 +124,8 @@ def _to_rgb8(decoded: np.ndarray, path: Path) -> tuple[np.ndarray, int]:
         return np.repeat(pixels, 3, axis=2), bit_depth
     if channels == 2:  # grey + alpha
         return np.repeat(pixels[:, :, :1], 3, axis=2), bit_depth
+    import cv2
+
     if channels == 3:  # in place: a frame's decode holds one copy of its pixels at a time
         return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels), bit_depth
     if channels == 4:  # BGRA: drop alpha
@@ -153,11 +158,24 @@ def read_regular_file(path: Path, max_pixels: int | None) -> bytes:
         raise ImageReadError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
+def _decode_jpeg(data: bytes, path: Path) -> np.ndarray:
+    """libjpeg-turbo's decode (simplejpeg, strict) to RGB: what it calls corrupt is an error."""
+    try:
+        return simplejpeg.decode_jpeg(data, colorspace="RGB")
+    except MemoryError:
+        raise ImageTooLargeError(f"{path}: not enough memory to decode it") from None
+    except ValueError as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else "the decoder could not read it"
+        raise ImageReadError(f"{path}: corrupt JPEG data ({detail[:200]})") from None
+
+
 def _decode(
     data: bytes, file_format: str, path: Path, size: tuple[int, int] | None, capture: bool
 ) -> np.ndarray:
     """OpenCV's decode; a decoder's corruption warning (``capture``: watched here, else by the caller), its
     refusal and its pixel limit are errors."""
+    import cv2
+
     try:
         with captured_stderr() if capture else contextlib.nullcontext(Captured()) as native:
             decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
@@ -221,10 +239,18 @@ def read_image(
     size = _header_size(data)
     if size is not None:  # checked before decoding, so a huge file costs no memory
         check_pixel_count(*size, max_pixels, path)
-    decoded = _decode(data, file_format, path, size, watch_decoder)
-    if size is None:
-        check_pixel_count(decoded.shape[1], decoded.shape[0], max_pixels, path)
-    pixels, bit_depth = _to_rgb8(decoded, path)
+    if file_format == "JPEG":
+        if size is not None and size[0] * size[1] > DECODER_MAX_PIXELS:
+            raise ImageTooLargeError(
+                f"{path}: {size[0]}x{size[1]} is more pixels than the image decoder accepts "
+                "(about 1 gigapixel)"
+            )
+        pixels, bit_depth = _decode_jpeg(data, path), 8
+    else:
+        decoded = _decode(data, file_format, path, size, watch_decoder)
+        if size is None:
+            check_pixel_count(decoded.shape[1], decoded.shape[0], max_pixels, path)
+        pixels, bit_depth = _to_rgb8(decoded, path)
     metadata = read_metadata(data)
     pixels = np.ascontiguousarray(apply_orientation(pixels, metadata.orientation))
     return LoadedImage(path, pixels, metadata.exposure, bit_depth, file_format, metadata.taken)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import io
 import os
 import tempfile
 from pathlib import Path
 
-import cv2
 import numpy as np
+from PIL import Image
 
 from edgemef.errors import ImageWriteError
 from edgemef.io.hdr import encode_hdr, tonemap_preview
@@ -119,11 +120,14 @@ def encode_image(image: np.ndarray, extension: str, *, jpeg_quality: int = 95) -
         raise ImageWriteError(f"{extension} files take {allowed} pixels, not {image.dtype}")
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or image.size == 0:
         raise ImageWriteError(f"expected an H x W x 3 RGB or H x W grey image, got shape {image.shape}")
+    if extension in (".jpg", ".jpeg"):  # Pillow's libjpeg: the same bytes as OpenCV's, without loading it
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(image)).save(buffer, "JPEG", quality=int(jpeg_quality))
+        return buffer.getvalue()
+    import cv2
+
     pixels = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2BGR)
-    params: list[int] = []
-    if extension in (".jpg", ".jpeg"):
-        params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
-    ok, buffer = cv2.imencode(extension, pixels, params)
+    ok, buffer = cv2.imencode(extension, pixels)
     if not ok:
         raise ImageWriteError(f"OpenCV could not encode a {image.shape} {image.dtype} image as {extension}")
     return buffer.tobytes()

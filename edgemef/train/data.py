@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -225,6 +226,17 @@ class BracketSamples(Dataset):
         }
 
 
+class SampleMix(Protocol):
+    """Samples of another kind mixed into a task's own (:meth:`SceneTask.mix_in`), and how to score a model
+    on its validation data."""
+
+    description: dict[str, Any]
+
+    def samples(self, paired: BracketSamples) -> Dataset: ...
+
+    def score(self, fuse: Any) -> dict[str, float]: ...
+
+
 class SceneTask:
     """What every training task on a SICE-layout dataset shares: the training scenes in memory (downscaled
     to ``sample_config.max_side``), the held-out scenes at 512 px for validation, the samples, and the
@@ -242,8 +254,17 @@ class SceneTask:
             "held_out_scenes": [s.name for s in held_out],
         }
 
-    def dataset(self, length: int, seed: int) -> BracketSamples:
-        return BracketSamples(self.train_scenes, self.sample_config, length, seed)
+        self.radiance: SampleMix | None = None
+
+    def mix_in(self, mix: SampleMix) -> None:
+        """Mix ``mix``'s samples into this task's (e.g. unpaired radiance-map brackets,
+        :class:`edgemef.train.radiance_samples.RadianceMixing`) and describe them in the weights' metadata."""
+        self.radiance = mix
+        self.data_description.update(mix.description)
+
+    def dataset(self, length: int, seed: int) -> Dataset:
+        paired = BracketSamples(self.train_scenes, self.sample_config, length, seed)
+        return paired if self.radiance is None else self.radiance.samples(paired)
 
 
 def split_scenes(data: Path, holdout: Sequence[str]) -> tuple[list[Scene], list[Scene]]:

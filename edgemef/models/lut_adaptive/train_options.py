@@ -25,22 +25,6 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "default 16); --init FILE of another grid warm-starts every layer both have",
     )
     group.add_argument(
-        "--radiance-maps",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="lut-adaptive: also train on static brackets exposed from the radiance maps in DIR (e.g. "
-        "../shared/data/hdr; unpaired: scored by MEF-SSIM only, their LUT detached); every fifth map is "
-        "kept for validation",
-    )
-    group.add_argument(
-        "--radiance-fraction",
-        type=float,
-        default=None,
-        metavar="F",
-        help="lut-adaptive: share of radiance-map samples with --radiance-maps (default 0.5)",
-    )
-    group.add_argument(
         "--student",
         type=Path,
         default=None,

@@ -25,37 +25,32 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from edgemef.data import Scene, select_exposures
-from edgemef.data.hdr_brackets import find_radiance_maps, split_radiance_maps
 from edgemef.errors import DatasetError
 from edgemef.metrics import psnr, ssim
 from edgemef.metrics.mef_ssim import mef_ssim
 from edgemef.models.lut_adaptive.config import AdaptiveConfig, WeightMapConfig
 from edgemef.models.lut_adaptive.network import AdaptiveStudent
 from edgemef.models.lut_adaptive.weights import MODEL, load_weights, save_weights
-from edgemef.models.lut_distill.mef_ssim_loss import multiscale_unpaired_loss, ssim_loss
 from edgemef.models.lut_distill.train_tasks import (
     STUDENT_GRID,
     _batch_thumbnails,
     _LutTask,
-    fuse_frames,
     fuse_scene,
 )
 from edgemef.models.lut_distill.trilinear import fuse_and_apply
 from edgemef.models.lut_distill.weights import load_weights as load_student_weights
-from edgemef.train.data import BracketSamples, split_scenes
-from edgemef.train.radiance_samples import MixedSamples, validation_frames
+from edgemef.train.data import split_scenes
+from edgemef.train.mef_ssim_loss import multiscale_unpaired_loss, ssim_loss
+from edgemef.train.radiance_samples import DEFAULT_FRACTION, paired_mask
 from edgemef.weights import shipped_weights
 
 #: default weights of ``1 - SSIM`` and ``1 - MEF-SSIM`` (the per-scene oracle's best, 16 x 16 maps)
 SSIM_WEIGHT = 1.0
 MEF_SSIM_WEIGHT = 1.0
-#: share of radiance-map samples when ``--radiance-maps`` is given
-RADIANCE_FRACTION = 0.5
 
 
 class AdaptiveTask(_LutTask):
@@ -78,7 +73,7 @@ class AdaptiveTask(_LutTask):
         student: Path | None = None,
         map_grid: int = 16,
         radiance_maps: Path | None = None,
-        radiance_fraction: float = RADIANCE_FRACTION,
+        radiance_fraction: float = DEFAULT_FRACTION,
     ) -> None:
         super().__init__(
             train,
@@ -87,6 +82,8 @@ class AdaptiveTask(_LutTask):
             native_fraction=native_fraction,
             strong_augmentation=strong_augmentation,
             init=init,
+            radiance_maps=radiance_maps,
+            radiance_fraction=radiance_fraction,
         )
         if ssim_weight < 0.0 or mef_ssim_weight < 0.0:
             raise DatasetError(f"loss weights must be at least 0, got {ssim_weight} and {mef_ssim_weight}")
@@ -107,37 +104,6 @@ class AdaptiveTask(_LutTask):
         )
         if init is None:
             self.data_description["warm_start"] = str(self.student)
-        self.train_maps: list[Path] = []
-        self.radiance_validation: list[np.ndarray] = []
-        self.radiance_fraction = radiance_fraction if radiance_maps is not None else 0.0
-        if radiance_maps is not None:
-            self._add_radiance_maps(Path(radiance_maps))
-
-    def _add_radiance_maps(self, folder: Path) -> None:
-        """Train on the maps' training split; validate on fixed brackets of the rest, Mertens scored once."""
-        from edgemef.models import create_model
-
-        self.train_maps, validation_maps = split_radiance_maps(find_radiance_maps(folder))
-        if not self.train_maps:
-            raise DatasetError(
-                f"--radiance-maps {folder}: no maps left to train on after the validation split"
-            )
-        size = self.sample_config.loss_size
-        self.radiance_validation = validation_frames(validation_maps, self.n_exposures, size)
-        mertens = create_model("mertens")
-        baseline = [mef_ssim(frames, mertens.fuse(frames)) for frames in self.radiance_validation]
-        self.data_description.update(
-            radiance_fraction=self.radiance_fraction,
-            radiance_train_maps=[p.name for p in self.train_maps],
-            radiance_validation_maps=[p.name for p in validation_maps],
-            radiance_validation_mertens_mef_ssim=float(np.mean(baseline)),
-        )
-
-    def dataset(self, length: int, seed: int) -> BracketSamples | MixedSamples:
-        paired = super().dataset(length, seed)
-        if not self.train_maps:
-            return paired
-        return MixedSamples(paired, self.train_maps, self.radiance_fraction)
 
     def build(self) -> nn.Module:
         model = AdaptiveStudent(self.config)
@@ -165,7 +131,7 @@ class AdaptiveTask(_LutTask):
     ) -> tuple[torch.Tensor, dict[str, float]]:
         thumbs = _batch_thumbnails(batch)
         frames, target = batch["frames"], batch["target"]
-        paired = batch["paired"] > 0.5 if "paired" in batch else torch.ones(len(frames), dtype=torch.bool)
+        paired = paired_mask(batch)
         maps, lut = module(thumbs, STUDENT_GRID)
         lut = torch.where(paired[:, None, None, None, None], lut, lut.detach())  # unpaired: maps only
         output = fuse_and_apply(frames, maps, lut)
@@ -193,10 +159,7 @@ class AdaptiveTask(_LutTask):
             results[f"{scene.name}_psnr"] = float(psnr(fused, scene.reference))
             results[f"{scene.name}_ssim"] = float(ssim(fused, scene.reference))
             results[f"{scene.name}_mef_ssim"] = float(mef_ssim(frames, fused))
-        if self.radiance_validation:
-            scores = [mef_ssim(f, fuse_frames(model, f, STUDENT_GRID)) for f in self.radiance_validation]
-            results["radiance_mef_ssim"] = float(np.mean(scores))
-        return results
+        return {**results, **self.radiance_scores(model)}
 
     def export(self, module: nn.Module, out_dir: Path, summary: dict[str, Any]) -> None:
         extra = {"edgemef.training": json.dumps({**summary, **self.data_description})}
@@ -236,5 +199,5 @@ def make_task(
         student=student,
         map_grid=16 if map_grid is None else map_grid,
         radiance_maps=radiance_maps,
-        radiance_fraction=RADIANCE_FRACTION if radiance_fraction is None else radiance_fraction,
+        radiance_fraction=DEFAULT_FRACTION if radiance_fraction is None else radiance_fraction,
     )

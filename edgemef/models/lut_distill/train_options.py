@@ -19,10 +19,11 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--unpaired-weight",
         type=float,
-        default=0.0,
+        default=None,
         metavar="W",
         help="lut-student: weight of the paper's unpaired MEF-SSIM loss (eq. 12: (1-W) * eq. 6 + W * "
-        "(1 - MEF-SSIM); paper: 0.1; default 0 = eq. 6 alone)",
+        "(1 - MEF-SSIM); paper: 0.1; default 0 = eq. 6 alone, 0.1 with --radiance-maps, whose brackets it "
+        "alone scores)",
     )
     group.add_argument(
         "--ssim-weight",

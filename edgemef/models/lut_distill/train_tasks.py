@@ -25,7 +25,6 @@ from edgemef.models.lut_distill import (
     resample_lattice,
     teacher_loss,
 )
-from edgemef.models.lut_distill.mef_ssim_loss import ssim_loss, unpaired_loss
 from edgemef.models.lut_distill.weights import load_weights, save_weights
 from edgemef.train.data import (
     LoadedScene,
@@ -35,7 +34,12 @@ from edgemef.train.data import (
     split_scenes,
     to_tensor,
 )
+from edgemef.train.mef_ssim_loss import ssim_loss, unpaired_loss
+from edgemef.train.radiance_samples import DEFAULT_FRACTION, RadianceMixing, paired_mask
 
+#: lambda_2 of the paper's eq. 12, the unpaired (MEF-SSIM) loss's weight: the student's default with radiance
+#: maps.
+PAPER_UNPAIRED_WEIGHT = 0.1
 #: Grid size of the teacher's own training.
 TEACHER_GRID = 33
 #: Grid size of the distillation (L_d1) and long-range (L_lr) terms: the paper's 64^3.
@@ -72,6 +76,8 @@ class _LutTask(SceneTask):
         native_fraction: float = 0.0,
         strong_augmentation: bool = False,
         init: Path | None = None,
+        radiance_maps: Path | None = None,
+        radiance_fraction: float = DEFAULT_FRACTION,
     ) -> None:
         samples = SampleConfig(n_exposures=n_exposures, native_fraction=native_fraction)
         if native_fraction > 0.0:
@@ -84,6 +90,9 @@ class _LutTask(SceneTask):
         self.data_description["strong_augmentation"] = strong_augmentation
         if init is not None:
             self.data_description["initialised_from"] = str(init)
+        if radiance_maps is not None:
+            size = self.sample_config.loss_size
+            self.mix_in(RadianceMixing(Path(radiance_maps), n_exposures, size, radiance_fraction))
 
     def initialised(self, model: Student | Teacher) -> Student | Teacher:
         """``model`` with the ``--init`` weights (same kind and exposure count) copied in, if any."""
@@ -103,15 +112,21 @@ class _LutTask(SceneTask):
         raise NotImplementedError
 
     def validate(self, module: nn.Module) -> dict[str, float]:
-        """Mean PSNR and SSIM of the fused held-out scenes (darkest/middle/brightest) at 512 px, grid 33."""
-        if not self.held_out:
-            return {}
+        """Mean PSNR and SSIM of the fused held-out scenes (darkest/middle/brightest) at 512 px, grid 33,
+        and the radiance validation brackets' MEF-SSIM (:meth:`radiance_scores`)."""
         model = self.model_of(module)
-        fused = [(fuse_scene(model, scene, self.n_exposures), scene.reference) for scene in self.held_out]
-        return {
-            "held_out_psnr": float(np.mean([psnr(image, reference) for image, reference in fused])),
-            "held_out_ssim": float(np.mean([ssim(image, reference) for image, reference in fused])),
-        }
+        results = self.radiance_scores(model)
+        if self.held_out:
+            fused = [(fuse_scene(model, scene, self.n_exposures), scene.reference) for scene in self.held_out]
+            results["held_out_psnr"] = float(np.mean([psnr(image, reference) for image, reference in fused]))
+            results["held_out_ssim"] = float(np.mean([ssim(image, reference) for image, reference in fused]))
+        return results
+
+    def radiance_scores(self, model: nn.Module) -> dict[str, float]:
+        """``radiance_mef_ssim`` of ``model`` on the radiance validation brackets (none without maps)."""
+        if self.radiance is None:
+            return {}
+        return self.radiance.score(lambda frames: fuse_frames(model, frames, STUDENT_GRID))
 
     def export(self, module: nn.Module, out_dir: Path, summary: dict[str, Any]) -> None:
         extra = {"edgemef.training": json.dumps({**summary, **self.data_description})}
@@ -177,20 +192,36 @@ class StudentModule(nn.Module):
         self.ssim_weight = ssim_weight
 
     def forward(
-        self, thumbs: torch.Tensor, frames: torch.Tensor, target: torch.Tensor, teacher_lut: torch.Tensor
+        self,
+        thumbs: torch.Tensor,
+        frames: torch.Tensor,
+        target: torch.Tensor,
+        teacher_lut: torch.Tensor,
+        paired: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Eq. 6 for a batch (the image loss at the student's grid, L_d1 and L_lr at 64^3); with an unpaired
         weight ``w > 0``, eq. 12: ``(1 - w) * eq. 6 + w * (1 - MEF-SSIM)`` (the paper: w = 0.1); with an SSIM
-        weight ``s > 0``, ``s * (1 - SSIM(output, reference))`` is added to eq. 6 (ours, not the paper's)."""
+        weight ``s > 0``, ``s * (1 - SSIM(output, reference))`` is added to eq. 6 (ours, not the paper's).
+
+        ``paired`` (bool, ``B``; given when the samples mix in unpaired radiance-map brackets): eq. 6 scores
+        the paired items and MEF-SSIM the unpaired ones, the paper's split of eq. 12 between its paired and
+        unpaired data. Without it, every item is paired and MEF-SSIM scores them all."""
         weights, lut = self.student(thumbs, self.grid_size)
         output = fuse_and_apply(frames, weights, lut)
-        total, parts = self.criterion(output, target, resample_lattice(lut, DISTILL_GRID), teacher_lut)
-        if self.ssim_weight > 0.0:
-            structure = ssim_loss(output, target)
-            total = total + self.ssim_weight * structure
-            parts = {**parts, "ssim": structure, "total": total}
-        if self.unpaired_weight > 0.0:
-            unpaired = unpaired_loss(frames, output)
+        with_reference = paired if paired is not None else torch.ones(len(frames), dtype=torch.bool)
+        total, parts = output.new_zeros(()), {}
+        if bool(with_reference.any()):
+            p = with_reference
+            total, parts = self.criterion(
+                output[p], target[p], resample_lattice(lut[p], DISTILL_GRID), teacher_lut[p]
+            )
+            if self.ssim_weight > 0.0:
+                structure = ssim_loss(output[p], target[p])
+                total = total + self.ssim_weight * structure
+                parts = {**parts, "ssim": structure, "total": total}
+        scored = ~paired if paired is not None else with_reference
+        if self.unpaired_weight > 0.0 and bool(scored.any()):
+            unpaired = unpaired_loss(frames[scored], output[scored])
             total = (1.0 - self.unpaired_weight) * total + self.unpaired_weight * unpaired
             parts = {**parts, "unpaired": unpaired, "total": total}
         return total, parts
@@ -215,6 +246,8 @@ class StudentTask(_LutTask):
         native_fraction: float = 0.0,
         strong_augmentation: bool = False,
         init: Path | None = None,
+        radiance_maps: Path | None = None,
+        radiance_fraction: float = DEFAULT_FRACTION,
     ) -> None:
         super().__init__(
             train,
@@ -223,6 +256,8 @@ class StudentTask(_LutTask):
             native_fraction=native_fraction,
             strong_augmentation=strong_augmentation,
             init=init,
+            radiance_maps=radiance_maps,
+            radiance_fraction=radiance_fraction,
         )
         if not 0.0 <= unpaired_weight < 1.0:
             raise DatasetError(f"the unpaired (MEF-SSIM) weight must be in [0, 1), got {unpaired_weight}")
@@ -265,7 +300,8 @@ class StudentTask(_LutTask):
             mixing = self.teacher.lut_weights(thumbs)  # B x n_luts
             grids = self.teacher_grids.reshape(len(self.teacher_grids), -1)
             teacher_lut = (mixing @ grids).reshape(-1, *self.teacher_grids.shape[1:]).clamp(0.0, 1.0)
-        total, parts = module(thumbs, batch["frames"], batch["target"], teacher_lut)
+        paired = paired_mask(batch) if self.radiance is not None else None
+        total, parts = module(thumbs, batch["frames"], batch["target"], teacher_lut, paired)
         return total, {k: v.item() for k, v in parts.items()}
 
 
@@ -277,22 +313,34 @@ def make_task(
     n_exposures: int,
     teacher: Path | None = None,
     student_grid: int = STUDENT_GRID,
-    unpaired_weight: float = 0.0,
+    unpaired_weight: float | None = None,
     ssim_weight: float | None = None,
     native_loss_fraction: float = 0.0,
     strong_augmentation: bool = False,
     init: Path | None = None,
+    radiance_maps: Path | None = None,
+    radiance_fraction: float | None = None,
     **unused: object,
 ) -> _LutTask:
     """The training task ``name`` ("lut-teacher" or "lut-student") on the dataset at ``data``."""
     if name == "lut-student" and teacher is None:
         raise DatasetError("lut-student is distilled from a trained teacher: pass --teacher FILE")
+    if radiance_maps is not None and name == "lut-teacher":
+        raise DatasetError("the teacher learns from references only (L1); --radiance-maps trains the student")
+    if unpaired_weight is None:
+        unpaired_weight = PAPER_UNPAIRED_WEIGHT if radiance_maps is not None else 0.0
+    if radiance_maps is not None and unpaired_weight == 0.0:
+        raise DatasetError(
+            "--radiance-maps brackets are scored by the unpaired loss alone: give --unpaired-weight > 0"
+        )
     ssim_weight = 0.0 if ssim_weight is None else ssim_weight
     train, held_out = split_scenes(data, holdout)
     options: dict[str, Any] = {
         "native_fraction": native_loss_fraction,
         "strong_augmentation": strong_augmentation,
         "init": init,
+        "radiance_maps": radiance_maps,
+        "radiance_fraction": DEFAULT_FRACTION if radiance_fraction is None else radiance_fraction,
     }
     if name == "lut-teacher":
         return TeacherTask(train, held_out, n_exposures, **options)

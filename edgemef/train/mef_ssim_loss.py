@@ -3,7 +3,8 @@ the supervised ``1 - SSIM`` against the reference (an option of ours, :func:`ssi
 
 The paper trains semi-supervised with ``L_total = lambda_1 L_paired + lambda_2 L_unpaired`` (lambda_1 = 0.9,
 lambda_2 = 0.1), where ``L_unpaired`` is one minus the mean of the MEF-SSIM quality map of Ma, Zeng & Wang
-(no ground truth: the "desired" patch is built from the exposures). Here ``L_paired`` is the student's eq. 6.
+(no ground truth: the "desired" patch is built from the exposures). Here ``L_paired`` is the student's eq. 6;
+the adaptive LUT and IPL tasks use these losses too (on radiance-map brackets, which have no reference).
 
 This is the single-scale quality map of :mod:`edgemef.metrics.mef_ssim` (the authors' ``mef_ssim.m``: 11 x 11
 square window for means, contrasts and the structure-consistency exponent; Gaussian window, sigma 1.5, for the
