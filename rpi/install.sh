@@ -26,7 +26,9 @@ fi
 
 if [ -z "${EDGEMEF_SKIP_APT:-}" ]; then
   sudo apt-get update
-  sudo apt-get install -y --no-install-recommends python3-venv python3-picamera2
+  # gcc and python3-dev build edgemef's C kernels (the LUT applier, the thumbnails); without them numba and
+  # OpenCV run instead
+  sudo apt-get install -y --no-install-recommends python3-venv python3-picamera2 gcc python3-dev
 fi
 
 read -r -a PIP_ARGS <<< "${EDGEMEF_PIP_ARGS:-}"
