@@ -12,7 +12,7 @@
  *     float sum of those row sums in source-row order; rounded to nearest (ties to even).
  *
  * The float arithmetic is done in OpenCV's order, without fused multiply-adds, so results are bit-exact.
- * Output rows go to OpenMP threads; the GIL is released while the kernel runs. Built at install where a C
+ * Output rows go to OpenMP threads (one thread for sources under PARALLEL_PIXELS); the GIL is released while the kernel runs. Built at install where a C
  * compiler is found (setup.py, optional); edgemef.runtime.preprocess uses OpenCV otherwise.
  */
 #define PY_SSIZE_T_CLEAN
@@ -274,12 +274,6 @@ static PyObject *close_images(Py_buffer *src, Py_buffer *dst, int ok) {
     Py_RETURN_NONE;
 }
 
-static Job job_of(const Py_buffer *src, Py_buffer *dst) {
-    const Job job = {src->buf, dst->buf, (int)src->shape[1], (int)src->shape[0], (int)dst->shape[1],
-                     (int)dst->shape[0], 2, 2, NULL, NULL, 0, NULL};
-    return job;
-}
-
 /* area_resize(src, dst): src H x W x 3 uint8, dst h x w x 3 uint8 (writable), h <= H and w <= W. */
 static PyObject *py_area_resize(PyObject *self, PyObject *args) {
     Py_buffer src = {0}, dst = {0};
@@ -289,7 +283,8 @@ static PyObject *py_area_resize(PyObject *self, PyObject *args) {
         ok = 0;
     }
     if (ok) {
-        Job job = job_of(&src, &dst);
+        Job job = {src.buf, dst.buf, (int)src.shape[1], (int)src.shape[0], (int)dst.shape[1], (int)dst.shape[0],
+                   0, 0, NULL, NULL, 0, NULL};
         ok = area_into(&job) == 0;
     }
     return close_images(&src, &dst, ok);
