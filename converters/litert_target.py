@@ -4,7 +4,8 @@
 - int8: litert-torch's PT2E quantizer (static, symmetric, int8 weights per output channel, int8 activations)
   through torchao's ``prepare_pt2e`` / ``convert_pt2e``, calibrated on the graph's feeds. Its ``mul`` rule
   is switched off: multiplications by constants (e.g. lattice interpolation matrices built from ``arange``)
-  fail to quantize on the int64 constant.
+  fail to quantize on the int64 constant. The float ELU chains it leaves between int8 tensors are then
+  rewritten as LiteRT's int8 ELU (:mod:`converters.litert_elu`).
 
 The graph takes keyword inputs and returns a dict, so the ``serving_default`` signature names its tensors
 as the contract does.
@@ -21,6 +22,7 @@ import torch
 
 from converters.base import ExportResult, versions
 from converters.graphs import NO_HINTS, QuantizationHints
+from converters.litert_elu import fuse_float_elus
 from converters.observers import share_call_observers
 
 SIGNATURE = "serving_default"
@@ -109,6 +111,7 @@ def export_graph(
     (``hints`` are onnxruntime's; PT2E quantizes what its quantizer annotates)."""
     feeds = calibration or []
     _convert(module, inputs, precision, feeds, path)
+    rewrites = {"int8 ELUs from float chains": fuse_float_elus(path)} if precision == "int8" else {}
     return ExportResult(
         path=path,
         input_names=tuple(inputs),
@@ -117,6 +120,7 @@ def export_graph(
         report={
             "quantization": _quantization(precision, len(feeds)),
             "operators": _op_counts(path),
+            **({"rewrites": rewrites} if rewrites else {}),
         },
         extra_postprocessing={"signature": SIGNATURE},
     )

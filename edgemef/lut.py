@@ -273,7 +273,6 @@ def fuse_and_apply_reference(
 
 #: ``EDGEMEF_LUT_KERNEL=numba`` (or ``c``) forces a kernel; default: C where it was built, else numba
 KERNEL_VARIABLE = "EDGEMEF_LUT_KERNEL"
-_LUT_PAD = 8  # floats after the flat LUT: the last 32-byte corner load reads 2 floats past the table
 # numba's "workqueue" threading layer (the fallback where neither OpenMP nor TBB is available) aborts the
 # process on concurrent parallel launches from several Python threads; either kernel uses every core.
 _KERNEL_LOCK = threading.Lock()
@@ -319,9 +318,12 @@ def _load_kernel(name: str | None = None) -> ModuleType:
     return _kernel
 
 
-def _flat_lut(lut: np.ndarray) -> np.ndarray:
-    """The LUT as a flat float32 array (canonical order) with ``_LUT_PAD`` zero floats after it."""
-    flat = np.zeros(lut.size + _LUT_PAD, dtype=np.float32)
+def _flat_lut(lut: np.ndarray, padding: int) -> np.ndarray:
+    """The LUT as a flat float32 array (canonical order) with ``padding`` zero floats after it (the kernel's
+    ``LUT_PADDING``; without padding, a float32 LUT is not copied)."""
+    if padding == 0:
+        return np.ascontiguousarray(lut, dtype=np.float32).reshape(-1)
+    flat = np.zeros(lut.size + padding, dtype=np.float32)
     flat[: lut.size] = lut.reshape(-1)
     return flat
 
@@ -343,7 +345,7 @@ def fuse_and_apply(
 
     Runs on every core this process may use (the C kernel: OpenMP threads, ``OMP_NUM_THREADS``; numba's:
     ``NUMBA_NUM_THREADS``), row by row, with no full-resolution temporaries: the extra memory is the output
-    (unless ``out`` is given) plus a padded float32 copy of the LUT. The first call in a process loads the
+    (unless ``out`` is given) plus float32 copies of the LUT. The first call in a process loads the
     kernel (numba's: compiles it, the first time ever); call :func:`warm_up` beforehand to keep that out of
     timings.
 
@@ -386,8 +388,8 @@ def fuse_and_apply(
         raise ValueError("out must not share memory with frames")
     frames3 = np.ascontiguousarray(frames).reshape(n_frames, height, width * 3)
     scale = (w * ((size - 1) / 255.0)).astype(np.float32)
-    lut_flat = _flat_lut(lut)
     kernel = _load_kernel()
+    lut_flat = _flat_lut(lut, kernel.LUT_PADDING)
     if w.ndim == 3:
         maps = np.ascontiguousarray(np.pad(scale, ((0, 0), (0, 1), (0, 1)), mode="edge"))
         row_y0, row_fy = weight_map_sampling(w.shape[1], height)

@@ -2,10 +2,10 @@
 was not built): the same two passes per chunk of a row, compiled by numba and cached on disk.
 
 ``fuse_apply(frames3, scale, lut_flat, size, out_flat)``: ``frames3`` K x H x 3W uint8, ``scale`` K float32
-(``w_k (N-1) / 255``), ``lut_flat`` the flat canonical LUT with 8 floats of padding, ``out_flat`` H*W*3
-uint8. ``fuse_apply_maps(frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3, lut_flat, size,
-out_flat)``: the same with a weight map per frame (``maps`` K x (Gh + 1) x (Gw + 1) float32, scaled like
-``scale`` and edge-padded; the bilinear sampling per row and column from
+(``w_k (N-1) / 255``), ``lut_flat`` the flat canonical LUT with ``LUT_PADDING`` floats of padding,
+``out_flat`` H*W*3 uint8. ``fuse_apply_maps(frames3, maps, row_y0, row_fy, col_x0, col_end, col_fx3,
+lut_flat, size, out_flat)``: the same with a weight map per frame (``maps`` K x (Gh + 1) x (Gw + 1)
+float32, scaled like ``scale`` and edge-padded; the bilinear sampling per row and column from
 :func:`edgemef.lut.weight_map_sampling`, the column fractions once per byte in ``col_fx3``, the end of each
 column's run of columns with the same map column in ``col_end``).
 """
@@ -17,6 +17,9 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+#: zero floats the caller puts after the flat LUT: the last 32-byte corner load reads 2 floats past the table
+LUT_PADDING = 8
 
 # Per row (numba prange over rows, so rows go to the numba threads), in chunks of _CHUNK pixels so that the
 # scratch stays in L1:

@@ -269,4 +269,7 @@ def test_each_command_chooses_its_memory_policy(monkeypatch) -> None:
     monkeypatch.setattr(cli_main, "reuse_large_blocks", lambda: chosen.append("reuse"))
     cli_main.main(["models"])
     cli_main.main(["train", "crmef", "--data", "/nonexistent", "--out", "/nonexistent"])
+    # bench and eval time OpenCV's Mertens beside edgemef: glibc's own policy, as in a plain script
+    cli_main.main(["bench", "--models", "nonexistent"])
+    cli_main.main(["eval", "--dataset", "/nonexistent"])
     assert chosen == ["release", "reuse"]

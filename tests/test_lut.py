@@ -23,17 +23,21 @@ from tests.conftest import exposure_bracket, shared_data, textured_scene
 SIZES = [2, 17, 33, 64]
 
 
-@pytest.fixture(scope="module", autouse=True, params=["c", "numba"])
+@pytest.fixture(scope="module", autouse=True, params=["c", "c-lookup4", "numba"])
 def kernel(request: pytest.FixtureRequest):
-    """Every test runs on both fast kernels: the compiled C one (where it was built) and numba's."""
+    """Every test runs on both fast kernels: the compiled C one (where it was built; also with its 4-lane
+    lookup, which CPUs without AVX2 and ARM run) and numba's."""
     from edgemef import lut
 
     try:
-        lut.use_kernel(request.param)
+        name = lut.use_kernel(request.param.split("-")[0])
     except ImportError as exc:
         pytest.skip(str(exc))
     warm_up()  # loads the kernel (numba: compiles it the first time, a few seconds)
-    yield request.param
+    narrow = lut._load_kernel().use_lookup4(True) if request.param == "c-lookup4" else None
+    yield name
+    if narrow is not None:
+        lut._load_kernel().use_lookup4(narrow)
     lut.use_kernel(None)
 
 

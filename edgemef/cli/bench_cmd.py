@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the rows as JSON")
     parser.add_argument("--csv", type=Path, default=None, metavar="FILE", help="also write the rows as CSV")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, large_blocks="glibc")
 
 
 def run(args: argparse.Namespace) -> int:

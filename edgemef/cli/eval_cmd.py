@@ -78,7 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--json", type=Path, default=None, metavar="FILE", help="also write the results as JSON"
     )
     add_max_pixels_argument(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, large_blocks="glibc")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -58,10 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # libraries' warnings (Pillow's "Corrupt EXIF", deprecations) are not edgemef's
         warnings.simplefilter("ignore")
     previous = _terminate_like_interrupt()
-    if getattr(args, "training_loop", False):  # train and search: the same large temporaries every step
+    large_blocks = getattr(args, "large_blocks", "release")
+    if large_blocks == "reuse":  # train and search: the same large temporaries every step
         reuse_large_blocks()
-    else:
+    elif large_blocks == "release":  # what a user runs: freed frames leave the resident set at once
         release_large_blocks()
+    # "glibc" (bench, eval): glibc's own policy, the one OpenCV's Mertens meets in a plain script (under
+    # "release" every large temporary of Mertens is a fresh mmap: 1.5-2.5x its time at 4K)
     try:
         return int(args.run(args) or 0)
     except EdgemefError as exc:

@@ -25,4 +25,4 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                 model, help=module.HELP, description=module.DESCRIPTION, epilog=module.EPILOG
             )
             module.add_arguments(searched)
-            searched.set_defaults(run=module.run, training_loop=True)
+            searched.set_defaults(run=module.run, large_blocks="reuse")

@@ -111,7 +111,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--validate-every", type=int, default=250, metavar="N", help="validate every N steps")
     parser.add_argument("--workers", type=int, default=0, help="data-loading worker processes (default 0)")
     parser.add_argument("--no-resume", action="store_true", help="start afresh even if a checkpoint exists")
-    parser.set_defaults(run=run, training_loop=True)
+    parser.set_defaults(run=run, large_blocks="reuse")
 
 
 def run(args: argparse.Namespace) -> int:

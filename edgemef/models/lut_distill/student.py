@@ -267,7 +267,8 @@ class LoweringFriendlyELU(nn.Module):
     """ELU (alpha 1) written as ``max(x, exp(min(x, 0)) - 1)``: the same function, in ops every
     exporter lowers and quantizes natively. ``nn.ELU`` stays on ExecuTorch's portable kernels (XNNPACK's
     partitioner takes no ELU) and litert-torch lowers it through a full-size zeros constant (9 MB at grid
-    33) that also blocks its int8 path; this form delegates, quantizes, and ran 3x faster in LiteRT int8."""
+    33) that also blocks its int8 path; this form delegates, quantizes, and ran 3x faster in LiteRT int8.
+    LiteRT int8 files then carry it as one int8 ``ELU`` op (:mod:`converters.litert_elu`)."""
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.maximum(x, torch.exp(torch.clamp(x, max=0.0)) - 1.0)
