@@ -70,7 +70,7 @@ def build_rootfs(rootfs: Path, suite: str) -> None:
         return
     if shutil.which("debootstrap") is None:
         sys.exit("debootstrap is not installed: sudo apt-get install debootstrap qemu-user-static")
-    packages = "python3,python3-venv,ca-certificates"
+    packages = "python3,python3-venv,python3-dev,gcc,ca-certificates"  # gcc: install.sh builds the C kernels
     run(
         [
             "debootstrap",
@@ -113,9 +113,11 @@ def chroot(rootfs: Path, *command: str, capture: bool = False) -> subprocess.Com
     return run(["chroot", str(rootfs), *command], env=env, capture_output=capture, text=capture)
 
 
-def install(rootfs: Path) -> None:
+def install(rootfs: Path) -> str:
     """Run ``rpi/install.sh`` inside the userland, offline from the downloaded wheels (no apt: Debian has no
-    python3-picamera2), then check the environment is aarch64 and has no torch."""
+    python3-picamera2; the userland has gcc and python3-dev, what install.sh would apt-install), check the
+    environment is aarch64 and has no torch, and return which LUT kernel edgemef runs there (``c``: the
+    compiled kernel was built)."""
     source = rootfs / "work" / "edgemef"
     shutil.rmtree(source, ignore_errors=True)
     skip = shutil.ignore_patterns(".git", ".venv", "dist", "runs", "build", "__pycache__", "*.egg-info")
@@ -126,12 +128,14 @@ def install(rootfs: Path) -> None:
         rootfs,
         f"{VENV}/bin/python",
         "-c",
-        "import importlib.util as u, platform; print(platform.machine(), u.find_spec('torch') is None)",
+        "import importlib.util as u, platform; from edgemef.lut import kernel_name; "
+        "print(platform.machine(), u.find_spec('torch') is None, kernel_name())",
         capture=True,
     )
-    machine, no_torch = probe.stdout.split()
+    machine, no_torch, kernel = probe.stdout.split()[-3:]
     if machine != "aarch64" or no_torch != "True":
         sys.exit(f"unexpected userland: machine {machine}, torch absent: {no_torch}")
+    return kernel
 
 
 def replay(python: list[str], script: str, artifact: str, bracket: str, out: str, report: str) -> None:
@@ -199,7 +203,7 @@ def main() -> int:
     build_rootfs(args.rootfs, args.suite)
     version = python_version(args.rootfs)
     download_wheels(args.rootfs / "wheels", version)
-    install(args.rootfs)
+    kernel = install(args.rootfs)
     work = args.rootfs / "work"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(BRACKET, work / "bracket")
@@ -212,6 +216,7 @@ def main() -> int:
         "suite": args.suite,
         "python": version,
         "requirements": (REPO / "rpi" / "requirements.txt").name,
+        "lut_kernel": kernel,
         "results": results,
         "passed": all(row["passed"] for row in results),
         "minutes": round((time.time() - started) / 60, 1),
