@@ -73,42 +73,6 @@ def test_warm_start_copies_the_students_lut_network() -> None:
         AdaptiveStudent(AdaptiveConfig(n_exposures=2)).load_student(student)
 
 
-def test_lut_strength_scales_the_residual_and_learns_from_unpaired_items() -> None:
-    from edgemef.models.lut_adaptive import WeightMapConfig
-    from edgemef.models.lut_distill.trilinear import identity_lut
-
-    torch.manual_seed(5)
-    config = AdaptiveConfig(n_exposures=2, weight_maps=WeightMapConfig(lut_strength=True))
-    model = AdaptiveStudent(config)
-    plain = AdaptiveStudent(AdaptiveConfig(n_exposures=2))
-    assert plain.load_other_grid(model) == [] and model.load_other_grid(plain) == [
-        "iw.strength.bias",
-        "iw.strength.weight",
-    ]
-    thumbs = torch.cat([0.2 * torch.rand(1, 6, 128, 128), 1 - 0.2 * torch.rand(1, 6, 128, 128)])
-    with torch.no_grad():
-        model.inn.mlp[-1].weight.normal_(std=0.05)  # a LUT far from the identity
-        model.iw.strength.weight.normal_(std=0.5)
-        residual = model.inn(model.encoder(thumbs), 9)
-        strength = model.iw.maps_and_strength(thumbs)[1]
-    assert strength.shape == (2, 1) and float(strength.min()) > 0 and float(strength.max()) < 1
-    assert float((strength[0] - strength[1]).abs()) > 1e-3  # one per bracket
-    _, lut = model(thumbs, 9)
-    expected = identity_lut(9) + strength[:, :, None, None, None] * residual
-    assert torch.allclose(lut, expected, atol=1e-6)
-    assert torch.allclose(model.eval()(thumbs, 9)[1], expected.clamp(0, 1), atol=1e-6)
-
-    # an item without a reference trains the strength and the maps, never the LUT network
-    model.train().zero_grad()
-    _, lut = model(thumbs, 9, look_frozen=torch.tensor([True, True]))
-    lut.square().mean().backward()
-    assert model.inn.mlp[-1].weight.grad is None or float(model.inn.mlp[-1].weight.grad.abs().max()) == 0
-    assert float(model.iw.strength.weight.grad.abs().max()) > 0
-    # at initialisation the strength is 0.95, nearly the LUT trained without it
-    fresh = AdaptiveStudent(config)
-    assert abs(float(fresh.iw.maps_and_strength(thumbs)[1][0]) - torch.sigmoid(torch.tensor(3.0))) < 1e-6
-
-
 def test_torch_fusion_equals_the_torch_free_applier() -> None:
     torch.manual_seed(2)
     model = AdaptiveStudent(AdaptiveConfig(n_exposures=3)).eval()

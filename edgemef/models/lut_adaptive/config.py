@@ -26,25 +26,12 @@ class WeightMapConfig:
             activation (the whole bracket's exposure, as HDRNet's global path), so every cell knows the scene.
         output_init_std: standard deviation of the output layer at initialisation: small, so an untrained
             network gives nearly equal weights (the average of the exposures) everywhere.
-        lut_strength: also predict one strength ``a`` in (0, 1) per bracket (a sigmoid of a linear map of
-            the globally averaged features) that scales the LUT network's residual: ``LUT = identity + a
-            residual``. Where one exposure already holds the whole scene, MEF-SSIM scores that frame itself
-            about 1 and charges any change of its local contrast, a tone curve's included; ``a -> 0`` with a
-            one-hot map passes it through (docs/research/adaptive-lut-fusion.md, section 9).
-        strength_init_logit: the strength's logit at initialisation (3: ``a = 0.95``, nearly the LUT as
-            trained without it, and far enough from the sigmoid's flat end to move).
-        strength_gain: the strength's logit is this times the head's linear output: Adam moves every
-            parameter by about the learning rate a step, so a fine-tune at 1e-4 would otherwise take
-            thousands of steps to move one bracket's strength from 0.95 to 0.5.
     """
 
     down_widths: tuple[int, ...] = (32, 64, 64)
     context_widths: tuple[int, ...] = (64, 64)
     global_context: bool = True
     output_init_std: float = 1e-3
-    lut_strength: bool = False
-    strength_init_logit: float = 3.0
-    strength_gain: float = 10.0
 
     def __post_init__(self) -> None:
         _require(len(self.down_widths) >= 1, "the weight-map network needs at least one stride-2 layer")

@@ -13,9 +13,7 @@ every cell and a convex bilinear blend keep the weights of every pixel summing t
 
 WeightMapNet: three 3x3 stride-2 convolutions (128 -> 16), two 3x3 convolutions at the map grid (the second
 adds a linear map of the globally averaged features: local and global context, HDRNet's split), a 1x1
-convolution to ``N`` logits per cell, softmax over the exposures. With ``lut_strength`` it also gives one
-strength ``a`` per bracket (sigmoid of a linear map of the averaged features) and the LUT is
-``identity + a residual``. Its last layer starts near zero, so an
+convolution to ``N`` logits per cell, softmax over the exposures. Its last layer starts near zero, so an
 untrained network averages the exposures everywhere. Why 16 x 16: per-scene fits of maps + LUT to SICE's
 references and MEF-SSIM beat Mertens at 16 cells on the short side (docs/research/adaptive-lut-fusion.md),
 and the applier's cost at 16 x 16 is 1.1x its global one at 4K.
@@ -29,9 +27,7 @@ from torch import Tensor, nn
 from edgemef.errors import BracketError
 from edgemef.models.lut_adaptive.config import AdaptiveConfig, WeightMapConfig
 from edgemef.models.lut_distill.config import StudentConfig
-from edgemef.models.lut_distill.iw import check_thumbnails
-from edgemef.models.lut_distill.student import Student, check_grid_size
-from edgemef.models.lut_distill.trilinear import identity_lut
+from edgemef.models.lut_distill.student import Student
 
 
 class WeightMapNet(nn.Module):
@@ -58,18 +54,9 @@ class WeightMapNet(nn.Module):
         self.out = nn.Conv2d(last_width, n_exposures, 1)
         nn.init.normal_(self.out.weight, std=config.output_init_std)
         nn.init.zeros_(self.out.bias)
-        self.strength = nn.Linear(channels, 1) if config.lut_strength else None
-        if self.strength is not None:
-            nn.init.zeros_(self.strength.weight)
-            nn.init.constant_(self.strength.bias, config.strength_init_logit / config.strength_gain)
-        self.strength_gain = config.strength_gain
 
     def forward(self, thumbs: Tensor) -> Tensor:
         """Weight maps ``B x N x G x G``: non-negative, summing to 1 over the exposures in every cell."""
-        return self.maps_and_strength(thumbs)[0]
-
-    def maps_and_strength(self, thumbs: Tensor) -> tuple[Tensor, Tensor | None]:
-        """The weight maps and (``config.lut_strength``) the LUT strength ``B x 1`` in (0, 1), else None."""
         if thumbs.dim() != 4 or thumbs.shape[1] != 3 * self.n_exposures:
             raise BracketError(
                 f"the weight-map network expects B x {3 * self.n_exposures} x h x w thumbnails, "
@@ -77,13 +64,10 @@ class WeightMapNet(nn.Module):
             )
         features = self.context(self.down(thumbs))
         hidden = self.last_local(features)
-        pooled = features.mean(dim=(2, 3), keepdim=True).flatten(1)
         if self.last_global is not None:
+            pooled = features.mean(dim=(2, 3), keepdim=True).flatten(1)
             hidden = hidden + self.last_global(pooled)[:, :, None, None]
-        maps = torch.softmax(self.out(torch.relu(hidden)), dim=1)
-        if self.strength is None:
-            return maps, None
-        return maps, torch.sigmoid(self.strength_gain * self.strength(pooled))
+        return torch.softmax(self.out(torch.relu(hidden)), dim=1)
 
 
 class AdaptiveStudent(Student):
@@ -105,28 +89,6 @@ class AdaptiveStudent(Student):
 
     def __init__(self, config: AdaptiveConfig | None = None) -> None:
         super().__init__(config or AdaptiveConfig())
-
-    def forward(
-        self, thumbs: Tensor, grid_size: int = 33, look_frozen: Tensor | None = None
-    ) -> tuple[Tensor, Tensor]:
-        """Weight maps and the LUT (see :meth:`Student.forward`; maps in place of weights).
-
-        ``look_frozen`` (training, bool ``B``): the items whose LUT network residual gets no gradient from
-        the loss (samples without a reference: they train the maps and the LUT strength, not the look).
-        """
-        config = self.config
-        check_thumbnails(thumbs, config.n_exposures, config.thumbnail_size)
-        size = check_grid_size(grid_size, config.min_grid_size, config.max_grid_size)
-        maps, strength = self.iw.maps_and_strength(thumbs)
-        residual = self.inn(self.encoder(thumbs), size)
-        if look_frozen is not None:
-            residual = torch.where(look_frozen[:, None, None, None, None], residual.detach(), residual)
-        if strength is not None:
-            residual = strength[:, :, None, None, None] * residual
-        lut = identity_lut(size, dtype=thumbs.dtype, device=thumbs.device) + residual
-        if not self.training:
-            lut = lut.clamp(0.0, 1.0)
-        return maps, lut
 
     def build_weighting(self, config: StudentConfig) -> nn.Module:
         if not isinstance(config, AdaptiveConfig):

@@ -25,13 +25,6 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "default 16); --init FILE of another grid warm-starts every layer both have",
     )
     group.add_argument(
-        "--lut-strength",
-        action="store_true",
-        default=None,
-        help="lut-adaptive: also predict a strength a in (0, 1) per bracket, LUT = identity + a residual "
-        "(a learns from the radiance-map samples too); --init FILE without it warm-starts every other layer",
-    )
-    group.add_argument(
         "--student",
         type=Path,
         default=None,

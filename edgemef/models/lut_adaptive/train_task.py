@@ -11,11 +11,9 @@ teacher) and the maps have no teacher to learn from.
 
 ``--radiance-maps DIR`` mixes in static brackets exposed from real radiance maps
 (:mod:`edgemef.train.radiance_samples`, a share ``--radiance-fraction`` of the samples). They have no
-reference, so only the MEF-SSIM term scores them, and the LUT network's residual is detached for them: they
-teach the weight maps where to take each exposure from, while SICE's references alone set the look (a LUT
-pushed by MEF-SSIM alone would drift towards whatever tone curve maximises local contrast). With
-``--lut-strength`` the model also predicts how much of that look a bracket gets (``LUT = identity + a
-residual``), and ``a`` learns from every sample. Validation then also reports the mean MEF-SSIM of
+reference, so only the MEF-SSIM term scores them, and their LUT is detached: they teach the weight maps where
+to take each exposure from, while SICE's references alone set the look (a LUT pushed by MEF-SSIM alone would
+drift towards whatever tone curve maximises local contrast). Validation then also reports the mean MEF-SSIM of
 fixed brackets of the validation maps, beside Mertens' on the same brackets.
 """
 
@@ -74,7 +72,6 @@ class AdaptiveTask(_LutTask):
         init: Path | None = None,
         student: Path | None = None,
         map_grid: int = 16,
-        lut_strength: bool = False,
         radiance_maps: Path | None = None,
         radiance_fraction: float = DEFAULT_FRACTION,
     ) -> None:
@@ -94,7 +91,7 @@ class AdaptiveTask(_LutTask):
         self.mef_ssim_weight = mef_ssim_weight
         self.student = student if student is not None else shipped_weights("lut-student", n_exposures)
         try:
-            maps = replace(WeightMapConfig.for_grid(map_grid), lut_strength=lut_strength)
+            maps = WeightMapConfig.for_grid(map_grid)
             self.config = AdaptiveConfig(n_exposures=n_exposures, weight_maps=maps)
         except ValueError as error:
             raise DatasetError(f"--map-grid {map_grid}: {error}") from None
@@ -104,7 +101,6 @@ class AdaptiveTask(_LutTask):
             mef_ssim_loss="three scales (the metric's)",
             student_grid=STUDENT_GRID,
             map_grid=map_grid,
-            lut_strength=lut_strength,
         )
         if init is None:
             self.data_description["warm_start"] = str(self.student)
@@ -136,7 +132,8 @@ class AdaptiveTask(_LutTask):
         thumbs = _batch_thumbnails(batch)
         frames, target = batch["frames"], batch["target"]
         paired = paired_mask(batch)
-        maps, lut = module(thumbs, STUDENT_GRID, look_frozen=~paired)  # unpaired: no look from them
+        maps, lut = module(thumbs, STUDENT_GRID)
+        lut = torch.where(paired[:, None, None, None, None], lut, lut.detach())  # unpaired: maps only
         output = fuse_and_apply(frames, maps, lut)
         total = output.new_zeros(())
         parts: dict[str, torch.Tensor] = {}
@@ -182,7 +179,6 @@ def make_task(
     init: Path | None = None,
     student: Path | None = None,
     map_grid: int | None = None,
-    lut_strength: bool | None = None,
     radiance_maps: Path | None = None,
     radiance_fraction: float | None = None,
     **unused: object,
@@ -202,7 +198,6 @@ def make_task(
         init=init,
         student=student,
         map_grid=16 if map_grid is None else map_grid,
-        lut_strength=bool(lut_strength),
         radiance_maps=radiance_maps,
         radiance_fraction=DEFAULT_FRACTION if radiance_fraction is None else radiance_fraction,
     )
