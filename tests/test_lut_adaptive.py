@@ -63,6 +63,26 @@ def test_warm_start_across_map_grids_copies_every_shared_layer() -> None:
     assert back.load_other_grid(fine) == ["iw.down.4.bias", "iw.down.4.weight"]
 
 
+def test_added_context_layers_start_as_the_identity() -> None:
+    from edgemef.models.lut_adaptive import WeightMapConfig
+
+    torch.manual_seed(5)
+    shallow = AdaptiveStudent(AdaptiveConfig(n_exposures=2)).eval()
+    torch.nn.init.normal_(shallow.iw.out.weight, std=0.5)  # maps far from uniform
+    deep_maps = WeightMapConfig.for_grid(16, context_layers=4)
+    assert deep_maps.context_widths == (64, 64, 64, 64)
+    deep = AdaptiveStudent(AdaptiveConfig(n_exposures=2, weight_maps=deep_maps)).eval()
+    added = ["iw.context.2.bias", "iw.context.2.weight", "iw.context.4.bias", "iw.context.4.weight"]
+    assert deep.load_other_grid(shallow) == added
+    thumbs = torch.rand(2, 6, 128, 128)
+    with torch.no_grad():
+        (maps, lut), (deep_out, deep_lut) = shallow(thumbs, 9), deep(thumbs, 9)
+    assert float((maps - 0.5).abs().max()) > 0.05
+    assert torch.allclose(maps, deep_out, atol=1e-6) and torch.equal(lut, deep_lut)
+    with pytest.raises(ValueError, match="context layer"):
+        WeightMapConfig.for_grid(16, context_layers=0)
+
+
 def test_warm_start_copies_the_students_lut_network() -> None:
     torch.manual_seed(1)
     student = Student(StudentConfig(n_exposures=3)).eval()
@@ -125,6 +145,10 @@ def test_train_resume_and_fuse(tmp_path: Path) -> None:
     assert main([*args[:5], str(fine), *args[6:], *init]) == 0
     assert load_weights(fine / "model.safetensors").config.map_grid == 32
     assert main([*args[:5], str(tmp_path / "bad"), *args[6:], "--map-grid", "20"]) == 2
+    deep = tmp_path / "deep"
+    init = ["--map-context-layers", "3", "--init", str(out / "model.safetensors")]
+    assert main([*args[:5], str(deep), *args[6:], *init]) == 0
+    assert load_weights(deep / "model.safetensors").config.weight_maps.context_widths == (64, 64, 64)
     frames = exposure_bracket(textured_scene(60, 80))
     paths = []
     for i, frame in enumerate(frames):

@@ -42,9 +42,10 @@ class WeightMapConfig:
         return thumbnail_size >> len(self.down_widths)
 
     @classmethod
-    def for_grid(cls, grid: int, thumbnail_size: int = 128) -> WeightMapConfig:
+    def for_grid(cls, grid: int, thumbnail_size: int = 128, context_layers: int = 2) -> WeightMapConfig:
         """The default network with as many stride-2 layers (32, 64, 64, ... channels) as take
-        ``thumbnail_size`` down to ``grid`` cells a side (16 -> three layers, 32 -> two)."""
+        ``thumbnail_size`` down to ``grid`` cells a side (16 -> three layers, 32 -> two), and
+        ``context_layers`` 64-channel convolutions at the grid (two by default)."""
         layers = 0
         while thumbnail_size >> layers > grid:
             layers += 1
@@ -52,7 +53,8 @@ class WeightMapConfig:
             grid >= 2 and layers >= 1 and thumbnail_size >> layers == grid,
             f"a map grid of {grid} is not the {thumbnail_size}-pixel thumbnail halved 1 or more times",
         )
-        return cls(down_widths=(32, *(64,) * (layers - 1)))
+        _require(context_layers >= 1, f"the weight-map network needs a context layer, got {context_layers}")
+        return cls(down_widths=(32, *(64,) * (layers - 1)), context_widths=(64,) * context_layers)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ The maps cover the whole frame whatever its aspect ratio (as the square thumbnai
 ``INTER_LINEAR``, ``F.interpolate(..., align_corners=False)``), so every applier reproduces it. Softmax in
 every cell and a convex bilinear blend keep the weights of every pixel summing to 1.
 
-WeightMapNet: three 3x3 stride-2 convolutions (128 -> 16), two 3x3 convolutions at the map grid (the second
-adds a linear map of the globally averaged features: local and global context, HDRNet's split), a 1x1
-convolution to ``N`` logits per cell, softmax over the exposures. Its last layer starts near zero, so an
+WeightMapNet: three 3x3 stride-2 convolutions (128 -> 16), two (by default) 3x3 convolutions at the map grid
+(the last adds a linear map of the globally averaged features: local and global context, HDRNet's split), a
+1x1 convolution to ``N`` logits per cell, softmax over the exposures. Its last layer starts near zero, so an
 untrained network averages the exposures everywhere. Why 16 x 16: per-scene fits of maps + LUT to SICE's
-references and MEF-SSIM beat Mertens at 16 cells on the short side (docs/research/adaptive-lut-fusion.md),
-and the applier's cost at 16 x 16 is 1.1x its global one at 4K.
+references and MEF-SSIM beat Mertens at 16 cells on the short side (docs/research/adaptive-lut-fusion.md), and
+the applier's cost at 16 x 16 is 1.1x its global one at 4K.
 """
 
 from __future__ import annotations
@@ -109,11 +109,22 @@ class AdaptiveStudent(Student):
         return self
 
     def load_other_grid(self, other: AdaptiveStudent) -> list[str]:
-        """Warm start from a trained model with another map grid: copy every tensor whose name and shape
-        agree (encoder, LUT network, the weight-map layers both have); returns the names left as
-        initialised (a stride-2 layer the other has and this one has not is dropped)."""
+        """Warm start from a trained model with another weight-map network (another map grid, or more
+        context layers): copy every tensor whose name and shape agree (encoder, LUT network, the
+        weight-map layers both have); returns the names left as initialised (a stride-2 layer the other
+        has and this one has not is dropped).
+
+        A context convolution this model has beyond the other's starts as the identity (a Dirac kernel,
+        zero bias): it follows a ReLU, so the maps are the other model's exactly until training moves it.
+        """
         theirs = other.state_dict()
         mine = self.state_dict()
         kept = {k: v for k, v in theirs.items() if k in mine and mine[k].shape == v.shape}
         self.load_state_dict(kept, strict=False)
+        for index, layer in enumerate(self.iw.context):
+            added = isinstance(layer, nn.Conv2d) and f"iw.context.{index}.weight" not in kept
+            if added and layer.in_channels == layer.out_channels:  # its input is a ReLU's output
+                with torch.no_grad():
+                    nn.init.dirac_(layer.weight)
+                    nn.init.zeros_(layer.bias)
         return sorted(set(mine) - set(kept))

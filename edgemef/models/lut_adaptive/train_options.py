@@ -25,6 +25,14 @@ def add_arguments(group: argparse._ArgumentGroup) -> None:
         "default 16); --init FILE of another grid warm-starts every layer both have",
     )
     group.add_argument(
+        "--map-context-layers",
+        type=int,
+        default=None,
+        metavar="K",
+        help="lut-adaptive: 3x3 convolutions of the weight-map network at the map grid (default 2); "
+        "--init FILE with fewer starts the added ones as the identity",
+    )
+    group.add_argument(
         "--student",
         type=Path,
         default=None,

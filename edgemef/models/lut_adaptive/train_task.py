@@ -72,6 +72,7 @@ class AdaptiveTask(_LutTask):
         init: Path | None = None,
         student: Path | None = None,
         map_grid: int = 16,
+        map_context_layers: int = 2,
         radiance_maps: Path | None = None,
         radiance_fraction: float = DEFAULT_FRACTION,
     ) -> None:
@@ -91,16 +92,19 @@ class AdaptiveTask(_LutTask):
         self.mef_ssim_weight = mef_ssim_weight
         self.student = student if student is not None else shipped_weights("lut-student", n_exposures)
         try:
-            maps = WeightMapConfig.for_grid(map_grid)
+            maps = WeightMapConfig.for_grid(map_grid, context_layers=map_context_layers)
             self.config = AdaptiveConfig(n_exposures=n_exposures, weight_maps=maps)
         except ValueError as error:
-            raise DatasetError(f"--map-grid {map_grid}: {error}") from None
+            raise DatasetError(
+                f"--map-grid {map_grid}, --map-context-layers {map_context_layers}: {error}"
+            ) from None
         self.data_description.update(
             ssim_weight=ssim_weight,
             mef_ssim_weight=mef_ssim_weight,
             mef_ssim_loss="three scales (the metric's)",
             student_grid=STUDENT_GRID,
             map_grid=map_grid,
+            map_context_layers=map_context_layers,
         )
         if init is None:
             self.data_description["warm_start"] = str(self.student)
@@ -113,7 +117,7 @@ class AdaptiveTask(_LutTask):
                 model.load_state_dict(trained.state_dict())
             elif replace(trained.config, weight_maps=model.config.weight_maps) == model.config:
                 fresh = model.load_other_grid(trained)
-                self.data_description["fresh_from_init"] = fresh  # another map grid: these start anew
+                self.data_description["fresh_from_init"] = fresh  # another map network: these start anew
             else:
                 raise DatasetError(f"--init {self.init}: another configuration than the model being trained")
             return model
@@ -179,6 +183,7 @@ def make_task(
     init: Path | None = None,
     student: Path | None = None,
     map_grid: int | None = None,
+    map_context_layers: int | None = None,
     radiance_maps: Path | None = None,
     radiance_fraction: float | None = None,
     **unused: object,
@@ -198,6 +203,7 @@ def make_task(
         init=init,
         student=student,
         map_grid=16 if map_grid is None else map_grid,
+        map_context_layers=2 if map_context_layers is None else map_context_layers,
         radiance_maps=radiance_maps,
         radiance_fraction=DEFAULT_FRACTION if radiance_fraction is None else radiance_fraction,
     )
